@@ -1,0 +1,198 @@
+"""The value objects that cross the plugin boundary: Source, Document, Item.
+
+Data flows one way through the pipeline (Source -> Document -> Item); each of
+these is immutable. Transforms return a new Item (``dataclasses.replace``).
+``Item`` validates itself on construction, so a plugin that yields a malformed
+item gets an ``ItemValidationError`` naming the field, at the place it made it.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from seedwatch.errors import ItemValidationError
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One configured thing to watch.
+
+    ``options`` holds the kind- and parser-specific settings of the config
+    entry (for instance ``base_url`` for a blog folder, ``stream`` for a
+    FreshRSS source). ``credentials`` maps a credential name to the *value*
+    read from the environment at start-up; it is never logged nor written.
+    """
+
+    id: str
+    kind: str = "http"
+    url: str | None = None
+    path: str | None = None
+    parser: str | None = None
+    min_interval: timedelta = timedelta(minutes=15)
+    max_interval: timedelta = timedelta(hours=6)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def location(self) -> str:
+        """The URL or path, for messages."""
+        return self.url or self.path or "?"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """What one fetch returned. Parsers receive Documents and never do I/O.
+
+    ``url`` is the final URL after redirects (``file://`` for local files);
+    ``charset`` is the one the fetcher determined (a byte-order mark wins over
+    the header), or ``None`` when neither said anything.
+    """
+
+    url: str
+    content: bytes
+    fetched: datetime
+    media_type: str | None = None
+    charset: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    source: Source | None = None
+
+    def text(self) -> str:
+        """The content decoded: BOM first, then ``charset``, then UTF-8, then cp1252.
+
+        Never raises: undecodable bytes become U+FFFD only when no candidate fits.
+        """
+        data = self.content
+        for bom, encoding in _BOMS:
+            if data.startswith(bom):
+                return data[len(bom) :].decode(encoding, errors="replace")
+        candidates = [self.charset] if self.charset else []
+        for encoding in [*candidates, "utf-8", "cp1252"]:
+            try:
+                return data.decode(encoding)
+            except (UnicodeDecodeError, LookupError):
+                continue
+        return data.decode("utf-8", errors="replace")
+
+    def head(self, size: int = 4096) -> str:
+        """The first ``size`` bytes decoded leniently: what ``sniff`` should look at."""
+        return Document(
+            url=self.url, content=self.content[:size], fetched=self.fetched, charset=self.charset
+        ).text()
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A quoted post inside a forum post: who was quoted, and the key of that post if known."""
+
+    author: str | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRef:
+    """Where a forum post sits: its thread and position, and the posts it quotes."""
+
+    id: str | None = None
+    title: str | None = None
+    url: str | None = None
+    post_number: int | None = None
+    quotes: tuple[Quote, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "url": self.url,
+            "post_number": self.post_number,
+            "quotes": [{"author": q.author, "key": q.key} for q in self.quotes],
+        }
+
+
+def _check_datetime(name: str, value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, datetime):
+        raise ItemValidationError(name, f"expected a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ItemValidationError(name, f"datetime {value.isoformat()} has no time zone")
+
+
+def _check_optional_str(name: str, value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise ItemValidationError(name, f"expected a string or None, got {type(value).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One article, blog post or forum post.
+
+    ``key`` is stable across fetches and unique within the corpus (a guid, a
+    post id, or a hash when the format has neither). ``url`` is the item's own
+    permalink: leave it ``None`` rather than giving a URL several items share.
+    ``text`` is clean plain text, paragraphs separated by one blank line.
+    """
+
+    key: str
+    text: str
+    parser: str
+    source: str | None = None
+    url: str | None = None
+    guid: str | None = None
+    title: str | None = None
+    author: str | None = None
+    site: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    html: str | None = None
+    tags: tuple[str, ...] = ()
+    thread: ThreadRef | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.key, str) or not self.key.strip():
+            raise ItemValidationError("key", "must be a non-empty string")
+        if not isinstance(self.text, str):
+            raise ItemValidationError("text", f"expected a string, got {type(self.text).__name__}")
+        if not isinstance(self.parser, str) or not self.parser:
+            raise ItemValidationError("parser", "must name the parser that made the item")
+        for name in ("source", "url", "guid", "title", "author", "site", "html"):
+            _check_optional_str(name, getattr(self, name))
+        _check_datetime("published", self.published)
+        _check_datetime("updated", self.updated)
+        if not isinstance(self.tags, tuple) or not all(isinstance(t, str) for t in self.tags):
+            raise ItemValidationError("tags", "expected a tuple of strings")
+        if self.thread is not None and not isinstance(self.thread, ThreadRef):
+            raise ItemValidationError("thread", "expected a ThreadRef or None")
+        if not isinstance(self.extra, Mapping):
+            raise ItemValidationError("extra", "expected a mapping")
+
+    def to_json(self) -> dict[str, Any]:
+        """The item schema of ``seedwatch parse --json`` (every key present; missing = null)."""
+        return {
+            "key": self.key,
+            "parser": self.parser,
+            "source": self.source,
+            "url": self.url,
+            "guid": self.guid,
+            "title": self.title,
+            "author": self.author,
+            "site": self.site,
+            "published": self.published.isoformat() if self.published else None,
+            "updated": self.updated.isoformat() if self.updated else None,
+            "text": self.text,
+            "tags": list(self.tags),
+            "thread": self.thread.to_json() if self.thread else None,
+            "extra": dict(self.extra),
+        }

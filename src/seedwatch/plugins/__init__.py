@@ -1,0 +1,1 @@
+"""Plugin manager, registry of capabilities, and the built-in plugins."""

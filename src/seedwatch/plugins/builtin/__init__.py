@@ -1,0 +1,1 @@
+"""Built-in plugins: registered exactly the way third-party ones are."""
