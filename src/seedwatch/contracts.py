@@ -58,6 +58,13 @@ class Parser(Capability, ABC):
         later thread pages, a feed's archive). Default: none."""
         return ()
 
+    def live_pages(self, document: Document) -> Iterable[str]:
+        """Absolute URLs of further pages to fetch during a live poll, newest first
+        (a forum thread's last page, then the one before...). The pipeline fetches
+        them in order and stops at the first page that brings nothing new.
+        Default: none (a feed's one document is all there is)."""
+        return ()
+
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
