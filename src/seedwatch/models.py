@@ -134,6 +134,10 @@ def _check_optional_str(name: str, value: object) -> None:
         raise ItemValidationError(name, f"expected a string or None, got {type(value).__name__}")
 
 
+def _parse_dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     """One article, blog post or forum post.
@@ -177,6 +181,37 @@ class Item:
             raise ItemValidationError("thread", "expected a ThreadRef or None")
         if not isinstance(self.extra, Mapping):
             raise ItemValidationError("extra", "expected a mapping")
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Item:
+        """The inverse of ``to_json`` (the state keeps recorded items this way)."""
+        thread = data.get("thread")
+        return cls(
+            key=data["key"],
+            text=data["text"],
+            parser=data["parser"],
+            source=data.get("source"),
+            url=data.get("url"),
+            guid=data.get("guid"),
+            title=data.get("title"),
+            author=data.get("author"),
+            site=data.get("site"),
+            published=_parse_dt(data.get("published")),
+            updated=_parse_dt(data.get("updated")),
+            tags=tuple(data.get("tags") or ()),
+            thread=ThreadRef(
+                id=thread.get("id"),
+                title=thread.get("title"),
+                url=thread.get("url"),
+                post_number=thread.get("post_number"),
+                quotes=tuple(
+                    Quote(q.get("author"), q.get("key")) for q in thread.get("quotes") or ()
+                ),
+            )
+            if thread
+            else None,
+            extra=dict(data.get("extra") or {}),
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The item schema of ``seedwatch parse --json`` (every key present; missing = null)."""

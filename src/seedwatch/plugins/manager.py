@@ -32,7 +32,10 @@ ORIGINS: dict[str, str] = {}
 
 # Built-in plugins, one module each, in the order they register (and so the
 # order of built-in filters and transforms). Add a line per new built-in.
-DEFAULT_PLUGINS: tuple[str, ...] = ()
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "seedwatch.plugins.builtin.corpus_sink",
+    "seedwatch.plugins.builtin.jsonl_sink",
+)
 
 
 def allowed_external(config_allow: Sequence[str] | None = None) -> set[str] | None:

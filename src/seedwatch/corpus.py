@@ -1,0 +1,142 @@
+"""The corpus format: file names, the front-matter block, atomic no-clobber writes.
+
+A corpus is a folder of UTF-8 files named ``NNN_<16 hex>.txt``: ``NNN`` the
+sequence number (zero-padded to at least 3 digits, never reused), the hex the
+first 64 bits of the item's fingerprint. A file is the item's text, preceded
+by default by a YAML front-matter block with fixed keys (``seedwatch: 1``
+marks our own files and the format version). Existing files are never
+modified: a write goes to a temporary file, is fsynced, and is linked into
+place only if the name is free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from seedwatch.models import Item
+from seedwatch.text import fingerprint_hex
+
+NAME_RE = re.compile(r"^(\d{3,})_([0-9a-f]{16})\.txt$")
+FORMAT_VERSION = 1
+
+
+def file_name(seq: int, item_text: str) -> str:
+    return f"{seq:03d}_{fingerprint_hex(item_text)[:16]}.txt"
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusFile:
+    path: Path
+    seq: int
+    hex: str
+
+
+def scan(folder: Path) -> list[CorpusFile]:
+    """The corpus files in ``folder``, by sequence number. Names are taken as they
+    are: nothing is checked about the hex part (the seeds predate us)."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for entry in os.scandir(folder):
+        match = NAME_RE.match(entry.name)
+        if match and entry.is_file():
+            found.append(CorpusFile(Path(entry.path), int(match.group(1)), match.group(2)))
+    return sorted(found, key=lambda f: f.seq)
+
+
+def next_free_seq(folder: Path) -> int:
+    files = scan(folder)
+    return files[-1].seq + 1 if files else 0
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def front_matter(item: Item, fetched: datetime, revision_of: str | None = None) -> dict[str, Any]:
+    """The provenance keys, in their fixed order; empty keys left out."""
+    fields: dict[str, Any] = {
+        "seedwatch": FORMAT_VERSION,
+        "key": item.key,
+        "source": item.source,
+        "parser": item.parser,
+        "url": item.url,
+        "guid": item.guid,
+        "title": item.title,
+        "author": item.author,
+        "site": item.site,
+        "published": _iso(item.published),
+        "updated": _iso(item.updated),
+        "fetched": _iso(fetched),
+        "tags": list(item.tags),
+        "thread": item.thread.to_json() if item.thread else None,
+        "revision_of": revision_of,
+    }
+    return {k: v for k, v in fields.items() if v not in (None, "", [], {})}
+
+
+def render(
+    item: Item, fetched: datetime, *, with_front_matter: bool = True, revision_of: str | None = None
+) -> str:
+    """The exact text of the item's corpus file."""
+    body = item.text.rstrip("\n") + "\n"
+    if not with_front_matter:
+        return body
+    header = yaml.safe_dump(
+        front_matter(item, fetched, revision_of),
+        sort_keys=False,
+        allow_unicode=True,
+        width=100_000,  # one line per value: easier for grep and for humans
+        default_flow_style=False,
+    )
+    return f"---\n{header}---\n{body}"
+
+
+class CorpusConflict(Exception):
+    """A corpus file of that name exists with other content (never overwritten)."""
+
+
+def write_atomic(folder: Path, name: str, content: str) -> Path:
+    """Write ``content`` as ``folder/name`` atomically, never replacing a file.
+
+    Idempotent: if the file exists with the same content (a write completed
+    before a crash, now retried) nothing happens.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / name
+    data = content.encode("utf-8")
+    if final.exists():
+        if final.read_bytes() == data:
+            return final
+        raise CorpusConflict(
+            f"{final} exists with different content; corpus files are never modified"
+        )
+    tmp = folder / f".{name}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, final)  # fails if the name is taken: no clobbering, unlike rename
+        except FileExistsError:
+            if final.read_bytes() != data:
+                raise CorpusConflict(f"{final} appeared with different content") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # make the new directory entry durable
+    finally:
+        os.close(dir_fd)
+    return final

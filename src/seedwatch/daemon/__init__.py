@@ -1,0 +1,1 @@
+"""The daemon: CLI, configuration, fetching, the pipeline, scheduling, backfill."""

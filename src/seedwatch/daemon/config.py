@@ -1,0 +1,293 @@
+"""The configuration: one TOML file, validated, the source of truth for what to watch.
+
+Found at ``--config``, else ``$SEEDWATCH_CONFIG``, else ``./seedwatch.toml``;
+with none of them, the embedded defaults (a ``corpus`` folder and a SQLite
+state under ``./state``, no sources). Relative paths are relative to the
+config file's folder. Secrets are never in the file: a source's
+``credentials`` table maps a credential name to the *environment variable*
+holding it, read at load time and never logged.
+
+Errors name the file, the source and the field, and say what was expected::
+
+    config seedwatch.toml, source "hn": field "min_interval": expected a
+    duration such as "15m", got "soon"
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from seedwatch.errors import ConfigError
+from seedwatch.models import Source
+
+CONFIG_ENV = "SEEDWATCH_CONFIG"
+DEFAULT_NAME = "seedwatch.toml"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*$", re.IGNORECASE)
+_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``"15m"``, ``"6h"``, ``"1d"``, ``"90s"``, or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            unit = (match.group(2) or "s").lower()
+            return timedelta(seconds=float(match.group(1)) * _UNITS[unit])
+    raise ValueError(f'expected a duration such as "15m", got {value!r}')
+
+
+def parse_size(value: Any) -> int:
+    """``"20MB"``, ``"512k"``, or a number of bytes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        match = _SIZE.match(value)
+        if match:
+            unit = (match.group(2) or "b").lower()[:1]
+            factor = {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
+            return int(float(match.group(1)) * factor)
+    raise ValueError(f'expected a size such as "20MB", got {value!r}')
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CorpusConfig(_Strict):
+    path: Path = Path("corpus")
+    front_matter: bool = True
+    sinks: list[str] = Field(default_factory=lambda: ["corpus"])
+
+
+class StateConfig(_Strict):
+    url: str = "sqlite:///state/seedwatch.db"
+
+
+class FetchConfig(_Strict):
+    user_agent: str | None = None
+    contact: str = "https://github.com/seedwatch/seedwatch"
+    connect_timeout: Duration = timedelta(seconds=10)
+    read_timeout: Duration = timedelta(seconds=30)
+    total_timeout: Duration = timedelta(seconds=120)
+    max_bytes: Size = 20 * 1024 * 1024
+    max_redirects: int = Field(5, ge=0, le=30)
+
+
+class DaemonConfig(_Strict):
+    concurrency: int = Field(4, ge=1, le=256)
+    jitter: Duration = timedelta(seconds=30)
+    log_format: Literal["text", "json"] = "text"
+
+
+class DedupConfig(_Strict):
+    min_words: int = Field(25, ge=0)
+    revisions: Literal["skip", "new-version"] = "skip"
+
+
+class PluginsConfig(_Strict):
+    load: list[str] | None = None  # external plugins allowed; None = all installed
+
+
+class PipelineConfig(_Strict):
+    transforms: list[str] | None = None  # None = all registered, in the documented order
+    filters: list[str] | None = None
+
+
+class SourceConfig(BaseModel):
+    """One ``[[sources]]`` entry. Keys not listed here are kind- or parser-specific
+    options (``base_url``, ``stream``, ``glob``...) and go to ``Source.options``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+    kind: str = "http"
+    url: str | None = None
+    path: Path | None = None
+    parser: str | None = None
+    min_interval: Duration = timedelta(minutes=15)
+    max_interval: Duration = timedelta(hours=6)
+    credentials: dict[str, str] = Field(default_factory=dict)
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> SourceConfig:
+        if self.url is None and self.path is None:
+            raise ValueError('a source needs "url" or "path"')
+        if self.min_interval > self.max_interval:
+            raise ValueError("min_interval is longer than max_interval")
+        return self
+
+    @field_validator("credentials")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, env in value.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
+                raise ValueError(
+                    f"credential {name!r} must name an environment variable, got {env!r}"
+                )
+        return value
+
+
+class Config(_Strict):
+    corpus: CorpusConfig = Field(default_factory=CorpusConfig)
+    state: StateConfig = Field(default_factory=StateConfig)
+    fetch: FetchConfig = Field(default_factory=FetchConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
+    plugins: PluginsConfig = Field(default_factory=PluginsConfig)
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    sinks: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    sources: list[SourceConfig] = Field(default_factory=list)
+
+    # Set by load(); not part of the file.
+    file: Path | None = None
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Config:
+        seen: set[str] = set()
+        for src in self.sources:
+            if src.id in seen:
+                raise ValueError(f"two sources have the id {src.id!r}; ids must be unique")
+            seen.add(src.id)
+        return self
+
+    @property
+    def base(self) -> Path:
+        return self.file.parent if self.file else Path.cwd()
+
+    @property
+    def corpus_path(self) -> Path:
+        return self.base / self.corpus.path
+
+    @property
+    def state_url(self) -> str:
+        """The state URL with a relative SQLite path made relative to the config file."""
+        url = self.state.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/"):
+            rest = url[len(prefix) :]
+            if rest and rest != ":memory:":
+                return prefix + str((self.base / rest).resolve())
+        return url
+
+    def source(self, source_id: str) -> Source:
+        for src in self.sources:
+            if src.id == source_id:
+                return self.to_source(src)
+        known = ", ".join(s.id for s in self.sources) or "none configured"
+        raise ConfigError(f"no source {source_id!r} in {self.where}; known sources: {known}")
+
+    @property
+    def where(self) -> str:
+        return str(self.file) if self.file else "the embedded defaults"
+
+    def to_source(self, src: SourceConfig) -> Source:
+        credentials = {}
+        for name, env in src.credentials.items():
+            value = os.environ.get(env)
+            if value is None:
+                raise ConfigError(
+                    f"config {self.where}, source {src.id!r}: credential {name!r} comes from "
+                    f"the environment variable {env}, which is not set"
+                )
+            credentials[name] = value
+        path = str(self.base / src.path) if src.path is not None else None
+        return Source(
+            id=src.id,
+            kind=src.kind,
+            url=src.url,
+            path=path,
+            parser=src.parser,
+            min_interval=src.min_interval,
+            max_interval=src.max_interval,
+            options=dict(src.model_extra or {}),
+            credentials=credentials,
+        )
+
+    def enabled_sources(self) -> list[Source]:
+        return [self.to_source(s) for s in self.sources if s.enabled]
+
+
+def find_config(explicit: str | Path | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    default = Path.cwd() / DEFAULT_NAME
+    return default if default.exists() else None
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Load and validate the config; ``ConfigError`` says what is wrong and where."""
+    file = find_config(path)
+    if file is None:
+        return Config()
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config {file}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config {file}: not valid TOML: {exc}") from None
+    return from_dict(data, file=file.resolve())
+
+
+def from_dict(data: dict[str, Any], *, file: Path | None = None) -> Config:
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, data, file)) from None
+    return config.model_copy(update={"file": file})
+
+
+def _explain(exc: ValidationError, data: dict[str, Any], file: Path | None) -> str:
+    where = f"config {file}" if file else "config"
+    lines = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        place = where
+        if len(loc) >= 2 and loc[0] == "sources" and isinstance(loc[1], int):
+            try:
+                sid = data["sources"][loc[1]].get("id", f"#{loc[1] + 1}")
+            except (KeyError, IndexError, AttributeError):
+                sid = f"#{loc[1] + 1}"
+            place += f", source {sid!r}"
+            loc = loc[2:]
+        elif loc:
+            place += f", [{loc[0]}]"
+            loc = loc[1:]
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field (check its spelling)"
+        given = error.get("input")
+        field = ".".join(str(p) for p in loc)
+        detail = f'field "{field}": {message}' if field else message
+        if field and error["type"] not in ("extra_forbidden", "missing") and "got" not in message:
+            detail += f", got {given!r}"
+        lines.append(f"{place}: {detail}")
+    return "\n".join(lines)

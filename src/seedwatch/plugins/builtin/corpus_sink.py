@@ -1,0 +1,40 @@
+"""The ``corpus`` sink: one file per accepted item in the corpus folder.
+
+File names and contents come from the state (``Accepted.name`` and
+``Accepted.rendered``), so a write retried after a crash produces the very
+same file; ``seedwatch.corpus.write_atomic`` makes it atomic and never
+replaces an existing file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from seedwatch.contracts import Accepted, Sink
+from seedwatch.corpus import write_atomic
+from seedwatch.errors import ConfigError
+from seedwatch.hookspecs import hookimpl
+
+
+class CorpusSink(Sink):
+    name = "corpus"
+
+    def __init__(self) -> None:
+        self.folder: Path | None = None
+
+    def configure(self, options: Mapping[str, Any]) -> None:
+        if "path" not in options:
+            raise ConfigError("sink 'corpus' needs a path ([corpus] path in the config)")
+        self.folder = Path(options["path"])
+
+    def write(self, entry: Accepted) -> None:
+        if self.folder is None:
+            raise ConfigError("sink 'corpus' used before it was configured")
+        write_atomic(self.folder, entry.name, entry.rendered)
+
+
+@hookimpl
+def register_sinks(register: Callable[[Sink], None]) -> None:
+    register(CorpusSink())

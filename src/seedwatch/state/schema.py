@@ -1,0 +1,118 @@
+"""Table definitions (SQLAlchemy Core), shared by the store and the migrations.
+
+Only portable types: the same schema runs on SQLite and PostgreSQL.
+Datetimes are stored in UTC and always come back timezone-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as UTC (SQLite keeps no offsets)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the state")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        assert isinstance(moment, datetime)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+metadata = MetaData()
+
+# What the daemon learns about each configured source (the config stays the
+# source of truth for what to watch; this holds cursors, errors, parking).
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("url", Text),  # the URL in use, after permanent redirects
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("mark", Text),
+    Column("last_poll", UTCDateTime),
+    Column("last_success", UTCDateTime),
+    Column("next_poll", UTCDateTime),
+    Column("consecutive_errors", Integer, nullable=False, default=0),
+    Column("errors_total", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("last_error_category", String(40)),
+    Column("parked", Boolean, nullable=False, default=False),
+    Column("items_accepted", Integer, nullable=False, default=0),
+)
+
+# One row per item the corpus holds (accepted by us, or found in the corpus
+# folder by the indexer). ``rendered`` keeps a recorded item's file text until
+# the file is written: the crash-safety rule's "record, then write".
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", Text, nullable=False),
+    Column("source_id", String(200)),
+    Column("guid", Text),
+    Column("canonical_url", Text),
+    Column("fingerprint", String(32), nullable=False),
+    Column("words", Integer, nullable=False),
+    Column("title", Text),
+    Column("seq", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | written | indexed
+    Column("rendered", Text),
+    Column("item_json", Text),
+    Column("revision_of", Text),
+    Column("fetched", UTCDateTime),
+    Column("created", UTCDateTime, nullable=False),
+    Index("ix_items_key", "key"),
+    Index("ix_items_source_guid", "source_id", "guid"),
+    Index("ix_items_canonical_url", "canonical_url"),
+    Index("ix_items_fingerprint", "fingerprint"),
+    Index("ix_items_seq", "seq"),
+    Index("ix_items_status", "status"),
+)
+
+# Corpus files already indexed, so a second `corpus index` does no work.
+corpus_files = Table(
+    "corpus_files",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("indexed", UTCDateTime, nullable=False),
+)
+
+# Named counters; "corpus_seq" is the next free corpus sequence number.
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)

@@ -1,0 +1,361 @@
+"""The state store: one interface over SQLAlchemy Core, for SQLite and PostgreSQL.
+
+Owns the crash-safety rule's database half: ``admit`` judges a batch of
+items and, in the same transaction, records the accepted ones with their
+rendered file text and reserves their corpus sequence numbers; the files are
+written afterwards and ``mark_written`` closes the loop; ``pending`` lists
+what a crash left recorded but unwritten. Source cursors are saved only by
+the pipeline, after a page's items are recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import make_url
+
+from seedwatch.contracts import Accepted, Cursor, PollResult, Verdict
+from seedwatch.corpus import file_name
+from seedwatch.errors import ConfigError
+from seedwatch.models import Item
+from seedwatch.state import schema
+from seedwatch.state.dedup import DEFAULT_LAYERS, Candidate, DedupSettings, Layer, judge
+from seedwatch.state.schema import corpus_files, counters, items, sources
+
+CORPUS_SEQ = "corpus_seq"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+Render = Callable[[Item, datetime, str | None], str]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the state knows about one source."""
+
+    id: str
+    url: str | None = None
+    cursor: Cursor = field(default_factory=Cursor)
+    last_poll: datetime | None = None
+    last_success: datetime | None = None
+    next_poll: datetime | None = None
+    consecutive_errors: int = 0
+    errors_total: int = 0
+    last_error: str | None = None
+    last_error_category: str | None = None
+    parked: bool = False
+    items_accepted: int = 0
+
+
+def _sqlite_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, issue BEGIN, so write transactions can
+        # take the lock up front (BEGIN IMMEDIATE) instead of failing to
+        # upgrade a read lock when two threads write at once.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Store:
+    """The state behind one interface; safe to share between polling threads."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        dedup: DedupSettings | None = None,
+        layers: Sequence[Layer] = DEFAULT_LAYERS,
+    ) -> None:
+        self.url = url
+        backend = make_url(url).get_backend_name()
+        if backend == "sqlite":
+            self.engine = _sqlite_engine(url)
+        elif backend == "postgresql":
+            self.engine = create_engine(url, pool_pre_ping=True)
+        else:
+            raise ConfigError(
+                f"state url {url!r}: unsupported database {backend!r}; "
+                f"use sqlite:///path/to/state.db or postgresql://..."
+            )
+        self.dedup = dedup or DedupSettings()
+        self.layers = tuple(layers)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest version (idempotent)."""
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    # -- sources ----------------------------------------------------------
+
+    def source_state(self, source_id: str) -> SourceState:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(sources).where(sources.c.id == source_id)).first()
+        return _state_from_row(row) if row else SourceState(id=source_id)
+
+    def source_states(self) -> dict[str, SourceState]:
+        with self.engine.connect() as conn:
+            return {r.id: _state_from_row(r) for r in conn.execute(select(sources))}
+
+    def _upsert_source(self, conn: Connection, source_id: str, **values: Any) -> None:
+        changed = conn.execute(
+            update(sources).where(sources.c.id == source_id).values(**values)
+        ).rowcount
+        if not changed:
+            conn.execute(insert(sources).values(id=source_id, **values))
+
+    def save_cursor(self, source_id: str, cursor: Cursor) -> None:
+        with self.engine.begin() as conn:
+            self._upsert_source(
+                conn,
+                source_id,
+                etag=cursor.etag,
+                last_modified=cursor.last_modified,
+                mark=cursor.mark,
+            )
+
+    def record_poll(
+        self, source_id: str, result: PollResult, *, at: datetime, next_poll: datetime | None
+    ) -> SourceState:
+        """Count a finished poll: success resets the error streak, failure extends it."""
+        with self.engine.begin() as conn:
+            old = conn.execute(select(sources).where(sources.c.id == source_id)).first()
+            state = _state_from_row(old) if old else SourceState(id=source_id)
+            values: dict[str, Any] = {"last_poll": at, "next_poll": next_poll}
+            if result.error is None:
+                values |= {
+                    "last_success": at,
+                    "consecutive_errors": 0,
+                    "items_accepted": state.items_accepted + result.accepted,
+                }
+            else:
+                values |= {
+                    "consecutive_errors": state.consecutive_errors + 1,
+                    "errors_total": state.errors_total + 1,
+                    "last_error": result.error,
+                    "last_error_category": result.error_category,
+                    "items_accepted": state.items_accepted + result.accepted,
+                }
+            self._upsert_source(conn, source_id, **values)
+            row = conn.execute(select(sources).where(sources.c.id == source_id)).one()
+        return _state_from_row(row)
+
+    def set_parked(self, source_id: str, parked: bool) -> None:
+        with self.engine.begin() as conn:
+            self._upsert_source(conn, source_id, parked=parked, consecutive_errors=0)
+
+    # -- items ------------------------------------------------------------
+
+    def judge(self, item: Item) -> Verdict:
+        """The de-duplication verdict for ``item``, recording nothing (dry runs, explain)."""
+        with self.engine.connect() as conn:
+            return judge(conn, Candidate.of(item), self.dedup, self.layers)
+
+    def admit(
+        self, batch: Iterable[tuple[Item, datetime]], render: Render
+    ) -> list[tuple[Verdict, Accepted | None]]:
+        """Judge each item and record the accepted ones, all in one transaction.
+
+        Items of the batch see each other: a batch holding the same article
+        twice records it once.
+        """
+        out: list[tuple[Verdict, Accepted | None]] = []
+        created = now()
+        with self.engine.begin() as conn:
+            for item, fetched in batch:
+                cand = Candidate.of(item)
+                verdict = judge(conn, cand, self.dedup, self.layers)
+                if not verdict.accepted:
+                    out.append((verdict, None))
+                    continue
+                seq = self._reserve_seq(conn)
+                name = file_name(seq, item.text)
+                rendered = render(item, fetched, verdict.revision_of)
+                conn.execute(
+                    insert(items).values(
+                        key=item.key,
+                        source_id=item.source,
+                        guid=item.guid,
+                        canonical_url=cand.canonical_url,
+                        fingerprint=cand.fingerprint,
+                        words=cand.words,
+                        title=item.title,
+                        seq=seq,
+                        name=name,
+                        status="pending",
+                        rendered=rendered,
+                        item_json=json.dumps(item.to_json(), ensure_ascii=False),
+                        revision_of=verdict.revision_of,
+                        fetched=fetched,
+                        created=created,
+                    )
+                )
+                extra = {"revision_of": verdict.revision_of} if verdict.revision_of else {}
+                out.append((verdict, Accepted(item, seq, name, rendered, fetched, extra)))
+        return out
+
+    def mark_written(self, seqs: Iterable[int]) -> None:
+        seqs = list(seqs)
+        if not seqs:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(items)
+                .where(items.c.seq.in_(seqs), items.c.status == "pending")
+                .values(status="written", rendered=None)
+            )
+
+    def pending(self) -> list[Accepted]:
+        """Items recorded but not yet written (what a crash left behind), by seq."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(items).where(items.c.status == "pending").order_by(items.c.seq)
+            ).all()
+        return [
+            Accepted(
+                Item.from_json(json.loads(r.item_json)),
+                r.seq,
+                r.name,
+                r.rendered,
+                r.fetched,
+                {"revision_of": r.revision_of} if r.revision_of else {},
+            )
+            for r in rows
+        ]
+
+    def _reserve_seq(self, conn: Connection) -> int:
+        row = conn.execute(
+            update(counters)
+            .where(counters.c.name == CORPUS_SEQ)
+            .values(value=counters.c.value + 1)
+            .returning(counters.c.value)
+        ).first()
+        if row is None:
+            conn.execute(insert(counters).values(name=CORPUS_SEQ, value=1))
+            return 0
+        return int(row[0]) - 1
+
+    def ensure_seq_at_least(self, value: int) -> None:
+        """Make the next reserved sequence number at least ``value`` (files found on disk)."""
+        with self.engine.begin() as conn:
+            current = conn.execute(
+                select(counters.c.value).where(counters.c.name == CORPUS_SEQ)
+            ).scalar()
+            if current is None:
+                conn.execute(insert(counters).values(name=CORPUS_SEQ, value=value))
+            elif current < value:
+                conn.execute(
+                    update(counters).where(counters.c.name == CORPUS_SEQ).values(value=value)
+                )
+
+    # -- corpus index -------------------------------------------------------
+
+    def indexed_files(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(corpus_files.c.name)).scalars())
+
+    def index_file(self, name: str, seq: int, size: int, found: Sequence[Item]) -> None:
+        """Record a corpus file found on disk and the items it holds."""
+        at = now()
+        with self.engine.begin() as conn:
+            for item in found:
+                cand = Candidate.of(item)
+                conn.execute(
+                    insert(items).values(
+                        key=item.key,
+                        source_id=item.source,
+                        guid=item.guid,
+                        canonical_url=cand.canonical_url,
+                        fingerprint=cand.fingerprint,
+                        words=cand.words,
+                        title=item.title,
+                        seq=seq,
+                        name=name,
+                        status="indexed",
+                        created=at,
+                    )
+                )
+            conn.execute(
+                insert(corpus_files).values(
+                    name=name, seq=seq, size=size, items=len(found), indexed=at
+                )
+            )
+
+    def stats(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            by_status: dict[str, int] = dict(
+                conn.execute(
+                    select(items.c.status, func.count()).group_by(items.c.status)
+                ).all()
+            )
+            files = conn.execute(select(func.count()).select_from(corpus_files)).scalar() or 0
+            seq = conn.execute(
+                select(counters.c.value).where(counters.c.name == CORPUS_SEQ)
+            ).scalar()
+        return {
+            "items_written": int(by_status.get("written", 0)),
+            "items_pending": int(by_status.get("pending", 0)),
+            "items_indexed": int(by_status.get("indexed", 0)),
+            "files_indexed": int(files),
+            "next_seq": int(seq or 0),
+        }
+
+
+def _state_from_row(row: Any) -> SourceState:
+    return SourceState(
+        id=row.id,
+        url=row.url,
+        cursor=Cursor(etag=row.etag, last_modified=row.last_modified, mark=row.mark),
+        last_poll=row.last_poll,
+        last_success=row.last_success,
+        next_poll=row.next_poll,
+        consecutive_errors=row.consecutive_errors or 0,
+        errors_total=row.errors_total or 0,
+        last_error=row.last_error,
+        last_error_category=row.last_error_category,
+        parked=bool(row.parked),
+        items_accepted=row.items_accepted or 0,
+    )
+
+
+def open_store(url: str, *, dedup: DedupSettings | None = None, migrate: bool = True) -> Store:
+    store = Store(url, dedup=dedup)
+    if migrate:
+        store.migrate()
+    return store
+
+
+__all__ = ["SourceState", "Store", "now", "open_store", "schema"]
