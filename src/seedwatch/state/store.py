@@ -223,6 +223,12 @@ class Store:
                         created=created,
                     )
                 )
+                # The file is ours: the indexer must not read it back as a found file.
+                conn.execute(
+                    insert(corpus_files).values(
+                        name=name, seq=seq, size=len(rendered.encode()), items=1, indexed=created
+                    )
+                )
                 extra = {"revision_of": verdict.revision_of} if verdict.revision_of else {}
                 out.append((verdict, Accepted(item, seq, name, rendered, fetched, extra)))
         return out
