@@ -36,6 +36,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seedwatch.plugins.builtin.corpus_sink",
     "seedwatch.plugins.builtin.jsonl_sink",
     "seedwatch.plugins.builtin.rss",
+    "seedwatch.plugins.builtin.forums.xenforo",
 )
 
 

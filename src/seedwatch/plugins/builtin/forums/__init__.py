@@ -1,0 +1,7 @@
+"""Forum thread parsers: one module per engine family, plus the shared pieces.
+
+``xenforo``, ``phpbb``, ``vbulletin``, ``discourse``, ``mybb``, ``smf`` and
+``invision`` read the HTML a board serves (Discourse also its JSON API);
+``text`` reads the plain-text rendering of a thread (seed ``002_*``). Each
+module is a plugin of its own, listed in ``DEFAULT_PLUGINS``.
+"""
