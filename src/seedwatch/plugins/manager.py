@@ -37,6 +37,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seedwatch.plugins.builtin.jsonl_sink",
     "seedwatch.plugins.builtin.rss",
     "seedwatch.plugins.builtin.forums.xenforo",
+    "seedwatch.plugins.builtin.frontmatter",
 )
 
 
