@@ -38,6 +38,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seedwatch.plugins.builtin.rss",
     "seedwatch.plugins.builtin.forums.xenforo",
     "seedwatch.plugins.builtin.frontmatter",
+    "seedwatch.plugins.builtin.plaintext",
 )
 
 
