@@ -39,6 +39,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seedwatch.plugins.builtin.forums.xenforo",
     "seedwatch.plugins.builtin.frontmatter",
     "seedwatch.plugins.builtin.plaintext",
+    "seedwatch.plugins.builtin.freshrss",
 )
 
 
