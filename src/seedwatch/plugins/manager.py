@@ -40,6 +40,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seedwatch.plugins.builtin.frontmatter",
     "seedwatch.plugins.builtin.plaintext",
     "seedwatch.plugins.builtin.freshrss",
+    "seedwatch.plugins.builtin.forums.vbulletin",
 )
 
 

@@ -40,6 +40,7 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _AS_CP1252 = frozenset({"iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii"})
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _WS = re.compile(r"\s+")
+_VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)]")
 _IMAGE_ALTS = frozenset({"[img]", "image", "img", "attachment", "attached image"})
 
 
@@ -49,10 +50,11 @@ def has_class(name: str) -> str:
 
 
 def text_of(el: HtmlElement | None) -> str:
-    """An element's text content, whitespace collapsed."""
+    """An element's text content without scripts and styles, whitespace collapsed."""
     if el is None:
         return ""
-    return _WS.sub(" ", "".join(el.itertext())).strip()
+    parts = cast(list[str], _VISIBLE_TEXT(el))
+    return _WS.sub(" ", "".join(parts)).strip()
 
 
 def find(el: HtmlElement, xpath: str) -> list[HtmlElement]:
@@ -80,6 +82,14 @@ def drop(el: HtmlElement) -> None:
 def drop_all(root: HtmlElement, xpath: str) -> None:
     for el in find(root, xpath):
         drop(el)
+
+
+def break_paragraphs(body: HtmlElement) -> None:
+    """BBCode boards separate paragraphs with ``<br><br>``: make each such pair a
+    paragraph break (an empty block), since a lone ``<br>`` is only a line break."""
+    for br in find(body, ".//br[following-sibling::*[1][self::br]]"):
+        if not (br.tail or "").strip():
+            br.tag = "p"
 
 
 def as_pre(el: HtmlElement) -> None:
@@ -157,10 +167,13 @@ class Page:
     cache: dict[str, Any] = field(default_factory=dict)
 
     def url(self, href: str | None) -> str | None:
-        """``href`` made absolute against the page's base; ``None`` for empty or script links."""
+        """``href`` made absolute against the page's base; ``None`` for empty or script
+        links, and for links that do not lead to the web (a page read from disk with
+        no site URL of its own)."""
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             return None
-        return urljoin(self.base, href.strip())
+        url = urljoin(self.base, href.strip())
+        return url if netloc(url) else None
 
     @property
     def fetched(self) -> datetime:
@@ -293,6 +306,22 @@ def _affine(n1: int, p1: list[str], n2: int, p2: list[str], wanted: int) -> str 
     return "".join([*p1[:pos], str(value), *p1[pos + 1 :]])
 
 
+_SMILIES = re.compile(r"smil|emoji|emoticon|inlineimg|reaction", re.I)
+
+
+def _media(page: Page, body: HtmlElement) -> str:
+    """The text of a post that holds only pictures or embedded media: one
+    "[image: URL]" line each, so the post is not an empty item (smilies left out)."""
+    lines = []
+    for el in find(body, ".//img[@src] | .//iframe[@src] | .//video[@src] | .//source[@src]"):
+        src = el.get("src", "")
+        if _SMILIES.search(f"{el.get('class', '')} {src}"):
+            continue
+        url = page.url(src) or src
+        lines.append(f"[{'image' if el.tag == 'img' else 'media'}: {url}]")
+    return "\n".join(lines)
+
+
 # -- posts and the base parser ----------------------------------------------------------
 
 
@@ -406,15 +435,17 @@ class ForumParser(Parser):
 
     def item(self, page: Page, post: Post, thread: Thread, site: str | None) -> Item:
         extra = {"post_id": post.id, **post.extra}
+        break_paragraphs(post.body)
         # Placeholders boards write as an embedded image's alt text (XenForo 1
         # "[\u200bIMG]", phpBB "Image") are chrome; smilies' alt text (":cool:") is not.
         for img in find(post.body, ".//img[@alt]"):
             alt = img.get("alt", "").replace("\u200b", "").strip().lower()
             if alt in _IMAGE_ALTS:
                 del img.attrib["alt"]
+        text = element_to_text(post.body) or _media(page, post.body)
         return Item(
             key=key(self.engine, page.host, post.id),
-            text=element_to_text(post.body),
+            text=text,
             parser=self.name,
             url=post.url,
             title=thread.title,
