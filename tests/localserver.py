@@ -8,7 +8,9 @@ conditional GETs, politeness caps and retries against real sockets.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -106,7 +108,10 @@ class LocalServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for it, once per test.
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def lookup(self, req: Request) -> Reply:
         path = req.path
@@ -132,3 +137,52 @@ class LocalServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+RawHandler = Callable[[socket.socket, threading.Event], None]
+
+
+class RawServer:
+    """A bare TCP server on 127.0.0.1 for servers no HTTP library would write:
+    one that accepts and never answers, one that trickles its status line, one
+    that declares a length it never sends. ``handler(conn, stopping)`` talks to
+    each accepted connection (in its own thread); ``stopping`` is set when the
+    server closes, so a handler that waits should wait on it."""
+
+    def __init__(self, handler: RawHandler) -> None:
+        self.handler = handler
+        self.stopping = threading.Event()
+        self.connections = 0
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.05)  # accept() wakes up to notice ``stopping``
+        self.port = self._sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # the listening socket was closed
+                return
+            conn.settimeout(None)
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        # OSError: the client hung up, which is what these servers provoke.
+        with conn, contextlib.suppress(OSError):
+            self.handler(conn, self.stopping)
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> RawServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self._thread.join()
+        self._sock.close()

@@ -41,14 +41,25 @@ class FetchError(UserError):
 
     Categories: ``dns``, ``connect``, ``tls``, ``timeout``, ``http-4xx``,
     ``http-5xx``, ``too-large``, ``redirects``, ``refused`` (a URL the source
-    may not follow), ``io`` (local files).
+    may not follow), ``io`` (local files), ``protocol`` (a response that
+    breaks HTTP or does not decode as its Content-Encoding says).
+    ``retry_after`` is the delay in seconds a ``Retry-After`` header asked for.
     """
 
-    def __init__(self, message: str, *, url: str, category: str, status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        category: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.url = url
         self.category = category
         self.status = status
+        self.retry_after = retry_after
 
 
 class ParseError(UserError):
