@@ -1,4 +1,5 @@
-"""Source kinds ``folder`` and ``git``: real folders and real git repositories in tmp_path.
+"""Source kinds ``folder``, ``git`` and ``http-files``: real folders, real git
+repositories in tmp_path, and a real HTTP server on 127.0.0.1.
 
 The blogs are built in each test from the real posts of tests/data/frontmatter/
 plus a few hand-made files (a README, a draft, a template), marked where made.
@@ -11,16 +12,20 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from localserver import LocalServer, Reply, Request
 from seedwatch.contracts import Cursor, Page, PollContext, SourceKind
+from seedwatch.daemon.fetch import HttpFetcher
 from seedwatch.errors import ConfigError, FetchError
 from seedwatch.models import Document, Source
 from seedwatch.plugins.builtin.blog_git import GitKind
+from seedwatch.plugins.builtin.blog_http import HttpFilesKind
 from seedwatch.plugins.builtin.blog_sources import FolderKind, glob_regex
 from seedwatch.plugins.builtin.frontmatter import FrontMatterParser
 from seedwatch.plugins.manager import build_registry
@@ -88,6 +93,7 @@ def test_registered_as_default_plugins() -> None:
     registry = build_registry(load_external=False)
     assert isinstance(registry.source_kinds["folder"], FolderKind)
     assert isinstance(registry.source_kinds["git"], GitKind)
+    assert isinstance(registry.source_kinds["http-files"], HttpFilesKind)
 
 
 # -- folder --------------------------------------------------------------------
@@ -373,3 +379,85 @@ def test_git_config_and_fetch_errors(tmp_path: Path) -> None:
         poll(GitKind(), gone)
     with pytest.raises(ConfigError, match='field "timeout"'):
         GitKind().check(Source(id="b", kind="git", path=str(plain), options={"timeout": "soon"}))
+
+
+# -- http-files ------------------------------------------------------------------
+
+
+def test_http_files_fetches_each_post_then_only_changed_ones(server: LocalServer) -> None:
+    posts = {
+        "/raw/main/_posts/luatex.md": FM
+        / "wordpress-to-jekyll-exporter/2009-04-23-luatex-reachs-040.md",
+        "/raw/main/_posts/hugo.md": FM / "hugo/hugoisforlovers_toml.md",
+    }
+    etags = {path: f'"v1-{i}"' for i, path in enumerate(posts)}
+
+    def serve(path: str) -> Callable[[Request], Reply]:
+        def answer(request: Request) -> Reply:
+            if request.headers.get("If-None-Match") == etags[path]:
+                return Reply(304, content_type=None, headers={"ETag": etags[path]})
+            return Reply(
+                body=posts[path].read_bytes(),
+                content_type="text/plain; charset=utf-8",  # what raw file hosts send
+                headers={"ETag": etags[path]},
+            )
+
+        return answer
+
+    for path in posts:
+        server.route(path, serve(path))
+    source = Source(
+        id="raw-blog",
+        kind="http-files",
+        url=server.url("/raw/main/_posts/"),
+        options={"urls": ["luatex.md", server.url("/raw/main/_posts/hugo.md")]},
+    )
+    kind = HttpFilesKind()
+    with HttpFetcher() as fetcher:
+        context = PollContext(fetcher=fetcher)
+        first = list(kind.poll(source, Cursor(), context))
+        assert [p.document.url for p in first if p.document] == [
+            server.url("/raw/main/_posts/luatex.md"),
+            server.url("/raw/main/_posts/hugo.md"),
+        ]
+        parser = FrontMatterParser()
+        titles = [next(iter(parser.parse(p.document))).title for p in first if p.document]
+        assert titles == ["LuaTeX reachs 0.40", "Getting Started with Hugo"]
+
+        second = list(kind.poll(source, first[-1].cursor, context))
+        assert [p.document for p in second] == [None, None]  # two 304s
+        assert server.hits("/raw/main/_posts/hugo.md")[-1].headers["If-None-Match"] == '"v1-1"'
+
+        etags["/raw/main/_posts/hugo.md"] = '"v2"'
+        third = list(kind.poll(source, second[-1].cursor, context))
+        assert [p.document.url for p in third if p.document] == [
+            server.url("/raw/main/_posts/hugo.md")
+        ]
+        backfill = list(kind.poll(source, third[-1].cursor, replace(context, backfill=True)))
+        assert sum(1 for p in backfill if p.document) == 2
+
+
+def test_http_files_skips_a_missing_post_but_stops_when_the_server_fails(
+    server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.route("/ok.md", Reply(body=b"---\ntitle: ok\n---\nfine\n", content_type="text/plain"))
+    source = Source(
+        id="raw-blog",
+        kind="http-files",
+        options={"urls": [server.url("/gone.md"), server.url("/ok.md")]},
+    )
+    with HttpFetcher() as fetcher:
+        context = PollContext(fetcher=fetcher)
+        with caplog.at_level(logging.ERROR):
+            pages = list(HttpFilesKind().poll(source, Cursor(), context))
+        assert [p.document.url for p in pages if p.document] == [server.url("/ok.md")]
+        assert "skipping " + server.url("/gone.md") in caplog.text
+        server.route("/gone.md", Reply(503, b"down", content_type="text/plain"))
+        with pytest.raises(FetchError):
+            list(HttpFilesKind().poll(source, Cursor(), context))
+
+
+def test_http_files_needs_a_list_of_urls() -> None:
+    for urls in (None, [], "a.md", [3]):
+        with pytest.raises(ConfigError, match='field "urls"'):
+            HttpFilesKind().check(Source(id="b", kind="http-files", options={"urls": urls}))

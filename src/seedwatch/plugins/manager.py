@@ -43,6 +43,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seedwatch.plugins.builtin.forums.vbulletin",
     "seedwatch.plugins.builtin.blog_sources",
     "seedwatch.plugins.builtin.blog_git",
+    "seedwatch.plugins.builtin.blog_http",
 )
 
 
