@@ -282,3 +282,9 @@ def test_empty_view_is_zero_items() -> None:
         b'<h2 class="alert-head">There are no articles to show.</h2></div></main></body></html>'
     )
     assert list(parser.parse(_doc(NORMAL, "http://127.0.0.1:8081/i/", page))) == []
+
+
+def test_a_page_that_merely_mentions_freshrss_is_not_claimed() -> None:
+    page = b"<html><head><title>Why I moved to FreshRSS</title></head><body><p>x</p></body></html>"
+    assert parser.sniff(_doc(NORMAL, "https://blog.example.org/", page)) == 0.0
+    assert parser.sniff(_doc(LOGIN, "http://127.0.0.1:8081/i/")) > 0.0

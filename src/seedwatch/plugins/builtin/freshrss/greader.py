@@ -63,11 +63,16 @@ def entry_usec(entry: Mapping[str, Any]) -> int | None:
     return None
 
 
-def entry_published(entry: Mapping[str, Any]) -> datetime | None:
-    value = entry.get("published")
+def _epoch(value: object) -> datetime | None:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return datetime.fromtimestamp(value, UTC)
     return None
+
+
+def entry_published(entry: Mapping[str, Any]) -> datetime | None:
+    """The entry's ``published`` date (epoch seconds; FreshRSS 1.24 rounds it to
+    the minute), timezone-aware."""
+    return _epoch(entry.get("published"))
 
 
 def _href(entry: Mapping[str, Any]) -> str | None:
@@ -136,7 +141,6 @@ class GReaderJsonParser(Parser):
         usec = entry_usec(entry)
         if usec is not None:
             extra["crawled"] = datetime.fromtimestamp(usec / 1_000_000, UTC).isoformat()
-        updated = entry.get("updated")
         return Item(
             key=key,
             text=html_to_text(html) if html else "",
@@ -148,7 +152,7 @@ class GReaderJsonParser(Parser):
             author=join_authors(unescape_fullwidth(author)) if author else None,
             site=unescape_fullwidth(site, extended=True) if site else None,
             published=entry_published(entry),
-            updated=entry_published({"published": updated}) if updated else None,
+            updated=_epoch(entry.get("updated")),
             html=html,
             extra=extra,
         )

@@ -85,12 +85,15 @@ class FreshRSSHtmlParser(Parser):
             return 0.0
         ui = b'<script id="jsonVars"' in data and b'"current_view"' in data
         branded = b"FreshRSS" in data[:8192]
-        if not (ui or branded):
-            return 0.0
+        stream = b'id="stream"' in data
+        # A FreshRSS login page is claimed too, to say clearly what it is.
+        login = b'id="passwordPlain"' in data
+        if not (ui or (branded and (stream or login))):
+            return 0.0  # a page that merely mentions FreshRSS
         score = 0.4
         if ui:
             score += 0.2
-        if b'id="stream"' in data:
+        if stream:
             score += 0.15
         if b"flux_content" in data or b'class="global' in data:
             score += 0.15
