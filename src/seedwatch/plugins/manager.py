@@ -44,6 +44,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seedwatch.plugins.builtin.blog_sources",
     "seedwatch.plugins.builtin.blog_git",
     "seedwatch.plugins.builtin.blog_http",
+    "seedwatch.plugins.builtin.forums.phpbb",
 )
 
 

@@ -250,8 +250,8 @@ def take_quotes(
     inside = {id(d) for el in found for d in el.iterdescendants()}
     quotes = []
     for el in found:
-        if id(el) in inside:
-            continue
+        if id(el) in inside or body not in el.iterancestors():
+            continue  # nested, or went with a block removed before it
         quotes.append(read(el))
         drop(el)
     return tuple(quotes)
@@ -306,6 +306,15 @@ def _affine(n1: int, p1: list[str], n2: int, p2: list[str], wanted: int) -> str 
     return "".join([*p1[:pos], str(value), *p1[pos + 1 :]])
 
 
+# A login wall: a password field, and a title or a message that asks for it (a
+# thread page's navbar login box alone does not make a login page).
+_LOGIN_TITLE = re.compile(r"\b(?:log ?in|sign ?in|login|anmelden|connexion)\b", re.I)
+_LOGIN_TEXT = re.compile(
+    r"must be logged[ -]in|not logged in|log ?in to (?:view|see|read|continue|do)"
+    r"|registered and logged in|do not have permission|don't have permission"
+    r"|please (?:log ?in|sign in)|sign in to (?:view|see|continue)|requires? you to (?:log|sign)",
+    re.I,
+)
 _SMILIES = re.compile(r"smil|emoji|emoticon|inlineimg|reaction", re.I)
 
 
@@ -466,8 +475,8 @@ class ForumParser(Parser):
     def why_empty(self, page: Page) -> str:
         where = page.document.url
         title = page.title
-        if find(page.root, "//form//input[@type='password']") and not find(
-            page.root, "//form//textarea"
+        if find(page.root, "//form//input[@type='password']") and (
+            _LOGIN_TITLE.search(title) or _LOGIN_TEXT.search(text_of(first(page.root, "//body")))
         ):
             return (
                 f"{where}: this is a login page, not a {self.label} thread"

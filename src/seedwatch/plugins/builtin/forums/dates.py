@@ -151,9 +151,11 @@ def _dateparser(text: str, zone: tzinfo, fetched: datetime | None) -> datetime |
 
 # vBulletin 3/4: "All times are GMT -5. The time now is ..." (half hours as "+5.5").
 _VB_ZONE = re.compile(r"All times are GMT\s*(?:([+-])\s*(\d+(?:\.\d+)?))?", re.I)
-# phpBB 3.0: "All times are UTC + 1 hour [ DST ]", "All times are UTC - 5 hours".
+# phpBB 3.0: "All times are UTC + 1 hour [ DST ]", "All times are UTC - 5 hours"
+# (prosilver wraps DST in <abbr title="Daylight Saving Time">).
 _PHPBB30_ZONE = re.compile(
-    r"All times are UTC\s*(?:([+-])\s*(\d+(?:\.\d+)?)\s*hours?)?\s*(\[\s*DST\s*\])?", re.I
+    r"All times are UTC\s*(?:([+-])\s*(\d+(?:\.\d+)?)\s*hours?)?\s*(\[\s*(?:<abbr[^>]*>)?DST)?",
+    re.I,
 )
 # phpBB 3.1+: "All times are <span title="Europe/Paris">UTC+01:00</span>".
 _PHPBB31_ZONE = re.compile(
