@@ -45,6 +45,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seedwatch.plugins.builtin.blog_git",
     "seedwatch.plugins.builtin.blog_http",
     "seedwatch.plugins.builtin.forums.phpbb",
+    "seedwatch.plugins.builtin.forums.mybb",
 )
 
 

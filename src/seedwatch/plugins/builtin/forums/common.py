@@ -40,6 +40,7 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _AS_CP1252 = frozenset({"iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii"})
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _WS = re.compile(r"\s+")
+_SPACES = re.compile(r"[ \t\r\n\f]+")  # HTML whitespace, not the no-break space
 _VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)]")
 _IMAGE_ALTS = frozenset({"[img]", "image", "img", "attachment", "attached image"})
 
@@ -94,22 +95,26 @@ def break_paragraphs(body: HtmlElement) -> None:
 
 def as_pre(el: HtmlElement) -> None:
     """Turn a code block written with ``<br>`` and ``&nbsp;`` (MyBB, phpBB 3.0,
-    SMF) into a ``<pre>`` so its lines and indentation survive rendering."""
+    SMF) into a ``<pre>`` so its lines and indentation survive rendering.
+
+    As a browser shows it: ``<br>`` ends a line, ``&nbsp;`` is a kept space, and
+    other whitespace (the newline after each ``<br>`` in the source) collapses."""
     parts: list[str] = []
 
     def walk(node: HtmlElement) -> None:
         if node.tag == "br":
             parts.append("\n")
         if node.text and isinstance(node.tag, str):
-            parts.append(node.text)
+            parts.append(_SPACES.sub(" ", node.text))
         for child in node:
             walk(child)
             if child.tail:
-                parts.append(child.tail)
+                parts.append(_SPACES.sub(" ", child.tail))
 
     walk(el)
+    lines = [line.strip(" ") for line in "".join(parts).split("\n")]
     pre = lxml.html.Element("pre")
-    pre.text = "".join(parts).replace("\u00a0", " ")
+    pre.text = "\n".join(lines).replace("\u00a0", " ").strip("\n")
     pre.tail = el.tail
     parent = el.getparent()
     if parent is not None:

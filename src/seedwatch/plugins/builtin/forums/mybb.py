@@ -1,0 +1,194 @@
+"""Built-in parser ``mybb``: MyBB 1.8 thread pages (showthread.php), one Item per post.
+
+Posts are ``div.post#post_N`` with the body in ``div.post_body#pid_N``. A
+post's date is ``span.post_date``: recent posts show relative text ("1 minute
+ago") with the absolute time in a ``title`` attribute ("11-21-2026, 08:54 PM",
+MyBB's default m-d-Y), older ones the absolute text. That absolute time is in
+the board's zone, which MyBB does not print; it is worked out by comparing
+minute-precise relative dates (resolved against the fetch time) with their
+titles, and taken as UTC (MyBB's default board zone) when the page has none.
+
+Quotes are ``blockquote.mycode_quote`` ("X Wrote:" in a ``cite``, the quoted
+post linked as ``pid=N``); code blocks (``div.codeblock``) keep their lines
+without their "Code:" title; signatures (outside the body), "This post was
+last modified" notes (read into ``updated``) and attachment boxes stay out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, tzinfo
+from typing import cast
+
+from lxml.html import HtmlElement
+
+from seedwatch.contracts import Parser
+from seedwatch.hookspecs import hookimpl
+from seedwatch.models import Quote
+from seedwatch.plugins.builtin.forums import dates
+from seedwatch.plugins.builtin.forums.common import (
+    ForumParser,
+    Page,
+    Pagination,
+    Post,
+    Thread,
+    as_pre,
+    attr,
+    drop,
+    drop_all,
+    find,
+    first,
+    has_class,
+    number,
+    take_quotes,
+    text_of,
+)
+
+_SUPPORT = (
+    "MyBBEditor",
+    "my_post_key",
+    "jscripts/general.js",
+    'Powered By <a href="https://mybb.com"',
+    "<!-- start: showthread -->",
+    "<!-- start: headerinclude -->",
+    "mybb.com",
+)
+_PID = re.compile(r"[?&;]pid=(\d+)")
+_TID = re.compile(r"[?&;]tid=(\d+)")
+_MODIFIED = re.compile(r"last modified:\s*(.+?)\s+by\s+", re.I)
+# Relative texts precise to the minute: a fair witness of the board's zone.
+_MINUTE_PRECISE = re.compile(r"^(?:less than 1 minute ago|\d+ (?:second|minute)s? ago)$", re.I)
+
+_POSTS = f"//div[{has_class('post')} and starts-with(@id, 'post_')]"
+
+
+class MyBBParser(ForumParser):
+    name = "mybb"
+    engine = "mybb"
+    label = "MyBB"
+    expected = "div.post#post_N with div.post_body on a showthread.php page"
+
+    def score(self, head: str) -> float:
+        support = sum(s in head for s in _SUPPORT)
+        return 0.0 if support < 2 else min(0.95, 0.5 + 0.1 * support)
+
+    def zone(self, page: Page) -> tzinfo:
+        if "zone" not in page.cache:
+            pairs = []
+            for stamp in find(page.root, f"//span[{has_class('post_date')}]/span[@title]"):
+                relative = text_of(stamp)
+                if not _MINUTE_PRECISE.match(relative):
+                    continue
+                wall = dates.from_text(stamp.get("title"))
+                instant = dates.from_text(relative, fetched=page.fetched)
+                if wall is not None and instant is not None:
+                    pairs.append((wall.replace(tzinfo=None), instant))
+            page.cache["zone"] = dates.infer_zone(pairs)
+        return cast(tzinfo | None, page.cache["zone"]) or UTC
+
+    def posts(self, page: Page) -> Iterator[Post]:
+        for el in find(page.root, _POSTS):
+            post = self._post(page, el)
+            if post is not None:
+                yield post
+
+    def _post(self, page: Page, el: HtmlElement) -> Post | None:
+        post_id = el.get("id", "").removeprefix("post_")
+        body = first(el, f".//div[{has_class('post_body')}]")
+        if not post_id.isdigit() or body is None:
+            return None
+        quotes = take_quotes(
+            body, f".//blockquote[{has_class('mycode_quote')}]", lambda q: self._quote(page, q)
+        )
+        _clean(body)
+        head = first(el, f".//div[{has_class('post_head')}]")
+        link = first(head, ".//a[contains(@href, 'pid=')]") if head is not None else None
+        author = text_of(first(el, f".//div[{has_class('author_information')}]//strong"))
+        return Post(
+            id=post_id,
+            body=body,
+            author=author or None,
+            published=self._date(page, first(el, f".//span[{has_class('post_date')}]")),
+            updated=self._modified(page, first(el, f".//span[{has_class('post_edit')}]")),
+            number=number(text_of(link)),
+            url=page.url(link.get("href")) if link is not None else None,
+            quotes=quotes,
+        )
+
+    def _date(self, page: Page, stamp: HtmlElement | None) -> datetime | None:
+        if stamp is None:
+            return None
+        titled = first(stamp, "./span[@title]")
+        text = titled.get("title") if titled is not None else (stamp.text or "")
+        return dates.from_text(text, zone=self.zone(page), fetched=page.fetched)
+
+    def _modified(self, page: Page, note: HtmlElement | None) -> datetime | None:
+        match = _MODIFIED.search(text_of(note))
+        if not match:
+            return None
+        return dates.from_text(match.group(1), zone=self.zone(page), fetched=page.fetched)
+
+    def _quote(self, page: Page, el: HtmlElement) -> Quote:
+        cite = first(el, "./cite")
+        author = None
+        post_id = None
+        if cite is not None:
+            post_id_match = _PID.search(attr(cite, ".//a/@href") or "")
+            post_id = post_id_match.group(1) if post_id_match else None
+            for dated in find(cite, "./span"):  # " (1 minute ago)" before the name
+                drop(dated)
+            name = text_of(cite)
+            author = name.rsplit(" Wrote:", 1)[0].strip() if " Wrote:" in name else None
+        return Quote(author=author or None, key=self.quote_key(page, post_id))
+
+    # -- the thread
+
+    def thread(self, page: Page) -> Thread:
+        href = attr(page.root, "//a[contains(@href, 'printthread.php?tid=')]/@href") or attr(
+            page.root, "//a[contains(@href, 'showthread.php?tid=')]/@href"
+        )
+        match = _TID.search(href or "")
+        thread_id = match.group(1) if match else attr(page.root, "//input[@name='tid']/@value")
+        return Thread(
+            id=thread_id,
+            title=page.title or None,
+            url=page.url(f"showthread.php?tid={thread_id}") if thread_id else None,
+        )
+
+    def pagination(self, page: Page) -> Pagination:
+        root = page.root
+        pages = Pagination(next=page.url(attr(root, "//link[@rel='next']/@href")))
+        nav = first(root, f"//div[{has_class('pagination')}]")
+        if nav is None:
+            return pages
+        for a in find(nav, ".//a[@href]"):
+            label = text_of(a)
+            url = page.url(a.get("href"))
+            if label.isdigit() and url:
+                pages.links[int(label)] = url
+        pages.current = number(text_of(first(nav, f".//*[{has_class('pagination_current')}]")))
+        pages.next = pages.next or page.url(
+            attr(nav, f".//a[{has_class('pagination_next')}]/@href")
+        )
+        total = re.search(r"\((\d+)\)", text_of(first(nav, f".//*[{has_class('pages')}]")))
+        if total:  # "Pages (2):"
+            pages.last = int(total.group(1))
+        elif pages.current is not None:
+            pages.last = max(pages.current, *pages.links) if pages.links else pages.current
+        return pages
+
+
+def _clean(body: HtmlElement) -> None:
+    """Labels and chrome inside a MyBB post body."""
+    for block in find(body, f".//div[{has_class('codeblock')} or {has_class('phpcodeblock')}]"):
+        drop_all(block, f"./div[{has_class('title')}]")
+        code = first(block, ".//code")
+        if code is not None:
+            as_pre(code)
+    drop_all(body, ".//fieldset[legend[contains(., 'Attached')]]")
+
+
+@hookimpl
+def register_parsers(register: Callable[[Parser], None]) -> None:
+    register(MyBBParser())
