@@ -19,7 +19,8 @@ Field mapping (key names are matched case-insensitively, as Hugo does):
   with ", ".
 - ``tags`` then ``categories``, as tags (a string holding commas is split on
   them, else on whitespace as Jekyll does).
-- everything else goes to ``extra``, made JSON-serialisable (dates as ISO
+- everything else goes to ``extra`` (so does a date key whose value was
+  not used or could not be read), made JSON-serialisable (dates as ISO
   strings, ``bytes`` as base64).
 
 Dates: offsets such as ``+1000`` are understood. A naive date-time or a bare
@@ -59,6 +60,7 @@ import logging
 import math
 import re
 import tomllib
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
@@ -67,6 +69,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dateutil import parser as dateutil_parser
 from markdown_it import MarkdownIt
 
 from seedwatch import safeyaml
@@ -88,6 +91,7 @@ _TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*(?:\r?\n|\Z)", re.M)
 _YAML_KEY = re.compile(r"[^\s#:\-][^:\n]*:(?:[ \t]|\r?$)")
 _TOML_KEY = re.compile(r"""(?:[\w.-]+|"[^"\n]*"|'[^'\n]*')[ \t]*=|\[""")
 _JSON_KEY = re.compile(r'\{\s*"[^"\n]+"\s*:')
+_OUR_CORPUS = re.compile(r"seedwatch:[ \t]*\d+[ \t]*\r?$")
 
 _MARKUP_EXTENSIONS = frozenset({".md", ".markdown", ".mdown", ".mkd", ".html", ".htm"})
 _HTML_EXTENSIONS = frozenset({".html", ".htm"})
@@ -114,10 +118,11 @@ _DRAFT_STATUSES = frozenset({"draft", "pending", "private", "trash", "auto-draft
 _PUBLISHED_KEYS = ("date", "publishdate", "published")
 _UPDATED_KEYS = ("lastmod", "last_modified_at", "updated", "modified")
 _URL_KEYS = ("permalink", "url")
+# Keys mapped to Item fields, left out of `extra`. Date keys join them only
+# when their value was used (an unreadable or unused date stays in `extra`),
+# `published` too when it is the draft flag.
 _CONSUMED = frozenset(
     {"title", "author", "authors", "id", "guid", "slug", "tags", "categories", "draft", "status"}
-    | set(_PUBLISHED_KEYS)
-    | set(_UPDATED_KEYS)
     | set(_URL_KEYS)
 )
 _CORPUS_KEYS = frozenset(
@@ -240,12 +245,20 @@ def as_datetime(value: object, zone: tzinfo = UTC) -> tuple[datetime | None, str
         return as_datetime(datetime.fromisoformat(text), zone)
     except ValueError:
         pass
-    from dateutil import parser as dateutil_parser
-
+    # dateutil fills what a string lacks from a default date: parsing with two
+    # different defaults tells which parts the string really held.
     try:
-        return as_datetime(dateutil_parser.parse(text), zone)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
+            first = dateutil_parser.parse(text, default=datetime(1900, 1, 1, 0, 0))
+            second = dateutil_parser.parse(text, default=datetime(1901, 2, 2, 1, 1))
     except (ValueError, OverflowError):
         return None, None
+    if first.date() != second.date():  # "2020" or "March 2020": no day
+        return None, None
+    if (first.hour, first.minute) != (second.hour, second.minute):  # a date without a time
+        return as_datetime(first.date(), zone)
+    return as_datetime(first, zone)
 
 
 def _zone_name(zone: tzinfo) -> str:
@@ -399,6 +412,8 @@ class FrontMatterParser(Parser):
                 return 0.6 + bonus if closed else 0.0
             if not key.match(lines[0]):
                 return 0.0
+            if closed and _OUR_CORPUS.match(lines[0]):
+                return 1.0  # seedwatch's own corpus file: no other parser may claim it
             return (0.9 if closed else 0.7) + bonus
         if extension in _MARKUP_EXTENSIONS and _JSON_KEY.match(head):
             return 0.7 + bonus
@@ -434,7 +449,8 @@ class FrontMatterParser(Parser):
         source = document.source
         zone = source_timezone(source, UTC)
         notes: dict[str, str] = {}
-        published = updated = None
+        used = {"published"} if isinstance(meta.get("published"), bool) else set()
+        dates: dict[str, datetime] = {}
         for field, keys in (("published", _PUBLISHED_KEYS), ("updated", _UPDATED_KEYS)):
             for key in keys:
                 value = meta.get(key)
@@ -444,10 +460,8 @@ class FrontMatterParser(Parser):
                 if when is not None:
                     if note:
                         notes[field] = f"{key}: {note}"
-                    if field == "published":
-                        published = when
-                    else:
-                        updated = when
+                    dates[field] = when
+                    used.add(key)
                     break
         body = strip_shortcodes(found.body)
         if _extension(document) in _HTML_EXTENSIONS or "html" in (document.media_type or ""):
@@ -460,7 +474,7 @@ class FrontMatterParser(Parser):
         extra: dict[str, Any] = {
             key: json_safe(value)
             for key, value in found.meta.items()
-            if str(key).lower() not in _CONSUMED
+            if str(key).lower() not in _CONSUMED and str(key).lower() not in used
         }
         if notes:
             extra["dates_assumed"] = notes
@@ -476,8 +490,8 @@ class FrontMatterParser(Parser):
             guid=guid,
             title=title,
             author=_author(meta.get("author", meta.get("authors"))),
-            published=published,
-            updated=updated,
+            published=dates.get("published"),
+            updated=dates.get("updated"),
             html=rendered,
             tags=_tags(meta.get("tags"), meta.get("categories")),
             extra=extra,
