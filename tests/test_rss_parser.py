@@ -19,6 +19,7 @@ import pytest
 from seedwatch.contracts import Parser
 from seedwatch.errors import ParseError
 from seedwatch.models import Document, Item, Source
+from seedwatch.plugins.builtin.feedparse import run_feedparser
 from seedwatch.plugins.manager import build_registry
 
 DATA = Path(__file__).parent / "data"
@@ -750,6 +751,32 @@ def test_ten_thousand_items(rss: Parser) -> None:
         pass
     assert count == 10_000
     assert last is not None and (last.title, last.text) == ("Item 9999", "Body 9999")
+
+
+# -- the buffered expat reader -------------------------------------------------------
+
+AGREEMENT_FILES = [
+    *(FEEDS / n for n in FEED_FILES if not n.endswith(".json")),
+    FRESHRSS / "rss_output_feed_discourse.xml",
+    FRESHRSS / "rss_output_category_blogs_all_nb23.xml",
+]
+
+
+@pytest.mark.parametrize("path", AGREEMENT_FILES, ids=lambda p: p.name)
+def test_buffered_reader_gives_what_feedparser_parse_gives(path: Path) -> None:
+    data = path.read_bytes()
+    for document in (
+        doc(data),
+        doc(data[: len(data) // 2]),  # truncated: bozo, loose parser
+        doc(data, headers={"Content-Type": "text/xml"}),  # RFC 3023 us-ascii default
+    ):
+        fast = run_feedparser(document)
+        plain = run_feedparser(document, buffered=False)
+        assert fast["entries"] == plain["entries"]
+        assert fast["feed"] == plain["feed"]
+        assert fast["version"] == plain["version"]
+        assert bool(fast.get("bozo")) == bool(plain.get("bozo"))
+        assert repr(fast.get("bozo_exception")) == repr(plain.get("bozo_exception"))
 
 
 # -- backfill pages --------------------------------------------------------------------

@@ -9,9 +9,7 @@ text), FreshRSS's own RSS output, and the further pages a backfill follows
 
 from __future__ import annotations
 
-import codecs
 import hashlib
-import io
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -26,13 +24,14 @@ from seedwatch.contracts import Parser
 from seedwatch.errors import ParseError
 from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Document, Item
+from seedwatch.plugins.builtin.feedparse import run_feedparser, trim_leading_space
 from seedwatch.plugins.builtin.jsonfeed import (
     VERSION_KEY,
     Entry,
     looks_like_json_feed,
     parse_json_feed,
 )
-from seedwatch.text import html_to_text
+from seedwatch.text import clean_text, html_to_text
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +134,7 @@ def feed_date(raw: object, parsed: Sequence[int] | None) -> datetime | None:
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 _WS = re.compile(r"\s+")
+_LINE_BREAKS = re.compile(r"\s*(?:\r\n?|\n)\s*")
 
 
 def _one_line(value: str, kind: str | None) -> str:
@@ -146,11 +146,15 @@ def _one_line(value: str, kind: str | None) -> str:
 
 def _body_text(body: str, is_html: bool) -> str:
     # We write plain text, so feedparser's sanitizer and relative-URI
-    # rewriting (both off in `parse`) would only rework markup we then drop:
-    # lxml turns the unsanitized HTML into text once, here.
-    if is_html:
+    # rewriting (both off, see ``feedparse``) would only rework markup we then
+    # drop: lxml turns the unsanitized HTML into text once, here.
+    if not is_html:
+        return clean_text(body)  # Atom type="text", JSON Feed content_text
+    if "<" in body or "&" in body:
         return html_to_text(body)
-    return "\n\n".join(p for p in (_WS.sub(" ", b).strip() for b in body.split("\n\n")) if p)
+    # Markup without a tag or an entity (a third of real feeds' bodies): what
+    # html_to_text gives, one paragraph keeping its lines, without a tree.
+    return clean_text(_LINE_BREAKS.sub("\n", body))
 
 
 def _is_absolute(url: str) -> bool:
@@ -167,73 +171,6 @@ def _resolve(url: str | None, base: str) -> str | None:
 
 
 # -- feedparser entries ------------------------------------------------------------
-
-_BOM_CHARSETS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32le"),
-    (codecs.BOM_UTF32_BE, "utf-32be"),
-    (codecs.BOM_UTF16_LE, "utf-16le"),
-    (codecs.BOM_UTF16_BE, "utf-16be"),
-)
-
-
-def _bom_charset(data: bytes) -> str | None:
-    for bom, name in _BOM_CHARSETS:
-        if data.startswith(bom):
-            return name
-    return None
-
-
-def _trim_leading_space(data: bytes) -> bytes:
-    """Drop whitespace before the first ``<`` (after a UTF-8 BOM).
-
-    Real feeds (WordPress 2.7, YouTube, TypePad) send a newline before the
-    XML declaration; expat rejects that ("XML or text declaration not at
-    start of entity") and feedparser 6.0 then re-parses the whole document
-    with its sgmllib-based loose parser: several times slower, and bozo.
-    """
-    bom = b""
-    if data.startswith(codecs.BOM_UTF8):
-        bom, data = data[:3], data[3:]
-    elif _bom_charset(data):  # UTF-16/32: whitespace is not one byte there
-        return data
-    trimmed = data.lstrip(b" \t\r\n")
-    if trimmed is data or not trimmed.startswith(b"<"):
-        return bom + data
-    return bom + trimmed
-
-
-def feedparser_headers(document: Document) -> dict[str, str]:
-    """The response headers feedparser needs: the Content-Type with its charset.
-
-    feedparser follows RFC 3023 (the header's charset beats the XML
-    declaration) but tries the header's charset before a byte-order mark; a
-    BOM is the stronger evidence (as in ``Document.text``), so it replaces the
-    header's charset.
-
-    Content-Location (feedparser's base URI) is given only to documents that
-    use xml:base. Without a base, feedparser leaves relative links alone and
-    they are resolved here (against the channel link for RSS), and it keeps
-    guids as written: with one, it also "resolves" every guid not marked
-    isPermaLink="false" (a bare "23246627" becomes a made-up URL). But
-    feedparser 6.0.14 restores an enclosing base only when it is non-empty,
-    so without a document base one entry's xml:base leaks into the next.
-    """
-    headers: dict[str, str] = {}
-    if b"xml:base" in document.content:
-        headers["content-location"] = document.url
-    ctype = next((v for k, v in document.headers.items() if k.lower() == "content-type"), None)
-    if ctype is None and document.media_type:
-        ctype = document.media_type
-        if document.charset:
-            ctype += f"; charset={document.charset}"
-    if ctype is None:
-        return headers
-    bom = _bom_charset(document.content)
-    if bom:
-        ctype = f"{ctype.split(';', 1)[0].strip()}; charset={bom}"
-    headers["content-type"] = ctype
-    return headers
 
 
 def _names(people: object) -> list[str]:
@@ -448,7 +385,7 @@ class RssParser(Parser):
                 else:
                     yield item
             return
-        result = self._feedparser(document)
+        result = run_feedparser(document)
         feed = result["feed"]
         entries = result["entries"]
         if not result.get("version") and not entries:
@@ -476,22 +413,6 @@ class RssParser(Parser):
                 log.info("%s: skipped an entry with no guid, link, title or text", document.url)
             else:
                 yield item
-
-    def _feedparser(self, document: Document) -> Mapping[str, Any]:
-        try:
-            # Bytes in a BytesIO: feedparser treats a bare string as a URL or
-            # a file name to open, and parsers never do I/O.
-            result: Mapping[str, Any] = feedparser.parse(
-                io.BytesIO(_trim_leading_space(document.content)),
-                response_headers=feedparser_headers(document),
-                sanitize_html=False,
-                resolve_relative_uris=False,
-            )
-        except Exception as exc:  # feedparser on garbage: never let it escape as-is
-            raise ParseError(
-                f"{document.url}: feedparser failed: {type(exc).__name__}: {exc}"
-            ) from exc
-        return result
 
     @staticmethod
     def _log_bozo(document: Document, result: Mapping[str, Any]) -> None:
@@ -531,9 +452,7 @@ MAX_WORDPRESS_PAGE = 10_000
 def _xml_tree(document: Document) -> etree._Element | None:
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
     try:
-        root = etree.fromstring(
-            _trim_leading_space(document.content), parser, base_url=document.url
-        )
+        root = etree.fromstring(trim_leading_space(document.content), parser, base_url=document.url)
     except etree.LxmlError:
         return None
     return root
