@@ -287,11 +287,18 @@ def test_uppercase_id_is_the_key_without_guid_or_url(parser: FrontMatterParser) 
     assert item.extra["views"] == [6603]
 
 
-def test_no_final_newline(parser: FrontMatterParser) -> None:
+def test_no_final_newline(parser: FrontMatterParser, tmp_path: Path) -> None:
     item = one(parser, doc(FM / REAL[7][0]))
     assert item.text.endswith("car ça faisait des mois que je l'avais commencer.")
     source = Source(id="deimos", kind="folder", path=str(FM))
     assert one(parser, doc(FM / REAL[7][0], source=source)).key == (
+        "deimos:wordpress-to-hugo-exporter/2012-08-09-2145.md"
+    )
+    # the source's folder named through a symbolic link: the same key
+    link = tmp_path / "blog-link"
+    link.symlink_to(FM)
+    linked = replace(source, path=str(link))
+    assert one(parser, doc(FM / REAL[7][0], source=linked)).key == (
         "deimos:wordpress-to-hugo-exporter/2012-08-09-2145.md"
     )
     luatex = one(parser, doc(FM / REAL[9][0]))
@@ -377,6 +384,15 @@ def test_drafts_are_skipped_and_logged(
     with caplog.at_level(logging.INFO, logger="seedwatch"):
         assert list(parser.parse(document)) == []
     assert f"skipping draft file:///blog/draft.md ({reason})" in caplog.text
+
+
+def test_a_post_without_text_yields_nothing(
+    parser: FrontMatterParser, caplog: pytest.LogCaptureFixture
+) -> None:
+    # hand-made: a Hugo section page
+    with caplog.at_level(logging.INFO, logger="seedwatch"):
+        assert list(parser.parse(hand("posts/_index.md", "---\ntitle: Posts\n---\n\n"))) == []
+    assert "no text after the front-matter" in caplog.text
 
 
 def test_published_date_is_a_date_not_a_draft_flag(parser: FrontMatterParser) -> None:

@@ -29,7 +29,8 @@ site's ``timezone``), else in UTC (a bare date at midnight); either case is
 recorded in ``extra["dates_assumed"]``.
 
 Drafts (``draft: true``, ``published: false``, ``status`` draft, pending,
-private, trash or auto-draft) yield no item and are logged at info level.
+private, trash or auto-draft) yield no item and are logged at info level;
+so do posts with no text after the front-matter.
 
 Body: Hugo shortcodes (``{{< ... >}}``, ``{{% ... %}}``) are dropped, and so
 are WordPress shortcode tags (``[caption ...]``, ``[sourcecode]``,
@@ -481,9 +482,15 @@ class FrontMatterParser(Parser):
         if repaired:
             extra["mojibake_repaired"] = True
         extra["front_matter"] = found.format
+        text = html_to_text(rendered)
+        if not text.strip():
+            # A section page (Hugo `_index.md`), a layout-only page, a link with
+            # a title and nothing else: the corpus holds texts, not titles.
+            log.info("skipping %s: no text after the front-matter", document.url)
+            return None
         return Item(
             key=guid or url or _fallback_key(document, meta),
-            text=html_to_text(rendered),
+            text=text,
             parser=NAME,
             source=source.id if source else None,
             url=url,
@@ -539,10 +546,10 @@ def _local_name(document: Document) -> str:
     path = PurePosixPath(unquote(parts.path))
     source = document.source
     if parts.scheme == "file" and source is not None and source.path:
-        try:
-            return Path(path).relative_to(Path(source.path).resolve()).as_posix()
-        except ValueError:
-            pass
+        folder = Path(source.path).expanduser()
+        for base in (folder.absolute(), folder.resolve()):  # as listed, or through links
+            if Path(path).is_relative_to(base):
+                return Path(path).relative_to(base).as_posix()
     if path.stem in ("index", "_index") and path.parent.name:
         return f"{path.parent.name}/{path.name}"
     return path.name or document.url
