@@ -8,6 +8,8 @@ here, in the test that uses them.
 from __future__ import annotations
 
 import codecs
+import functools
+import random
 import socket
 import threading
 import time
@@ -25,6 +27,7 @@ from localserver import LocalServer, RawServer, Reply, Request
 from seedwatch import __version__
 from seedwatch.contracts import Fetcher
 from seedwatch.daemon.fetch import FetchResult, FetchSettings, HttpFetcher, detect_charset
+from seedwatch.daemon.fetch.decoding import PIECE, decoder_for
 from seedwatch.errors import FetchError
 from seedwatch.models import Source
 
@@ -235,6 +238,35 @@ def test_compressed_bodies_are_decoded(
     assert result.document is not None and result.document.content == TEXT
     assert result.wire_bytes == len(body) < len(TEXT)
     assert server.hits("/feed")[0].headers["Accept-Encoding"] == "gzip, deflate, br"
+
+
+@functools.cache
+def encoded(size: int) -> tuple[bytes, list[tuple[str, bytes]]]:
+    # Runs of one byte, then a random tail: full pieces, pending output, odd cuts.
+    data = (bytes(size // 2) + random.Random(size).randbytes(size))[:size]
+    return data, [
+        ("gzip", zlib.compress(data, wbits=31)),
+        ("deflate", zlib.compress(data)),
+        ("deflate", deflate_raw(data)),
+        ("br", brotli.compress(data, quality=5)),
+        ("gzip, br", brotli.compress(zlib.compress(data, wbits=31), quality=5)),
+    ]
+
+
+@pytest.mark.parametrize("size", [0, 100, PIECE, 5 * PIECE + 1])
+@pytest.mark.parametrize("step", [3, 4096, 65536])
+def test_decoders_give_back_the_input_however_the_body_is_cut(size: int, step: int) -> None:
+    data, bodies = encoded(size)
+    for encoding, body in bodies:
+        decoder = decoder_for(encoding)
+        out = bytearray()
+        for start in range(0, len(body), step):
+            for piece in decoder.feed(body[start : start + step]):
+                assert len(piece) <= 2 * PIECE
+                out += piece
+        out += b"".join(decoder.finish())
+        assert out == data, encoding
+    assert list(decoder_for("gzip").finish()) == []  # an empty body is not truncated
 
 
 def test_concatenated_gzip_members_are_all_decoded(
@@ -555,7 +587,7 @@ def test_dns_failure_is_classified_as_dns(fetcher: HttpFetcher) -> None:
         except socket.gaierror as exc:
             raise httpx.ConnectError("[Errno -2] Name or service not known") from exc
     except httpx.ConnectError as exc:
-        error = fetcher._error(url, exc, deadline=time.monotonic() + 60)
+        error = fetcher._error(url, exc, time.monotonic() + 60)
     assert error.category == "dns"
     assert str(error) == (
         f"{url}: cannot resolve host 'no-such-host.example': [Errno -2] Name or service not known"
@@ -631,7 +663,7 @@ def test_local_file_errors(fetcher: HttpFetcher, tmp_path: Path) -> None:
     error = fetch_error(fetcher, str(missing), local_ok=True)
     assert error.category == "io" and "No such file or directory" in str(error)
     error = fetch_error(fetcher, str(tmp_path), local_ok=True)
-    assert error.category == "io"
+    assert error.category == "io" and "not a regular file" in str(error)
     error = fetch_error(fetcher, "file://elsewhere.example/feed.xml", local_ok=True)
     assert error.category == "refused" and "on this machine" in str(error)
     big = tmp_path / "big.xml"

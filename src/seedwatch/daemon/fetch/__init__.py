@@ -3,10 +3,11 @@
 Owns conditional GET (ETag / Last-Modified, 304 -> ``None``), timeouts
 (connect, read, and a total deadline per fetch), the size cap (counted after
 decompression, enforced while streaming), redirects (capped, loops named,
-permanent moves reported), content decoding (gzip, deflate, brotli), charset
-and media-type detection, the User-Agent, and the rule that local files are
+permanent moves reported), the User-Agent, and the rule that local files are
 read only for locations the config names. Knows nothing about formats;
-parsers never do I/O.
+parsers never do I/O. Its helpers: ``transport`` (the deadline under every
+socket operation), ``decoding`` (gzip, deflate and brotli with bounded
+output), ``sniff`` (charset and media type).
 
 Every failure is a ``FetchError`` whose message is one line naming the URL
 and the cause, with a ``category`` from ``seedwatch.errors`` (and ``status``
@@ -21,29 +22,32 @@ which the ``Fetcher`` protocol's ``Document | None`` cannot carry.
 
 from __future__ import annotations
 
-import codecs
-import re
 import socket
 import ssl
 import time
-import zlib
 from collections.abc import Callable, Iterator, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from urllib.request import url2pathname
 
-import brotli
 import httpcore
 import httpx
 
 from seedwatch import __version__
+from seedwatch.daemon.fetch.decoding import ACCEPT_ENCODING, BadEncoding, decoder_for
+from seedwatch.daemon.fetch.sniff import (
+    charset_param,
+    detect_charset,
+    local_media_type,
+    media_type,
+)
+from seedwatch.daemon.fetch.transport import DeadlineTransport, deadline
 from seedwatch.errors import FetchError
 from seedwatch.models import Document, Source
 
@@ -53,44 +57,27 @@ DEFAULT_ACCEPT = (
     "application/feed+json;q=0.9, application/xml;q=0.8, text/xml;q=0.8, "
     "application/json;q=0.7, text/html;q=0.7, text/*;q=0.5, */*;q=0.1"
 )
-# Only what _decoder() can decode with a bounded output; httpx would add
-# "zstd" when the zstandard package happens to be installed.
-ACCEPT_ENCODING = "gzip, deflate, br"
-
-_PIECE = 64 * 1024  # most bytes a decoder emits per step: bounds memory beyond the cap
-_REDIRECTS = (301, 302, 303, 307, 308)
 _PERMANENT = (301, 308)
-_BOMS = (  # UTF-32 LE before UTF-16 LE: its BOM starts with UTF-16 LE's
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
+_TIMEOUTS = (httpx.TimeoutException, httpcore.TimeoutException)
+_TRANSPORT_ERRORS = (
+    httpx.HTTPError,
+    httpx.InvalidURL,
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    BadEncoding,
 )
-_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
-_META_CHARSET = re.compile(rb"<meta[^>]+?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.IGNORECASE)
-_HEADER_CHARSET = re.compile(r";\s*charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
-# Labels the WHATWG Encoding Standard decodes as windows-1252: pages and feeds
-# declared "ISO-8859-1" are full of cp1252 quotes, dashes and euro signs.
-_WINDOWS_1252 = frozenset(
-    {"ascii", "us-ascii", "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1"}
-)
-# File extensions the standard table lacks or gets wrong for feeds and posts.
-_LOCAL_TYPES = {
-    ".rss": "application/rss+xml",
-    ".atom": "application/atom+xml",
-    ".rdf": "application/rdf+xml",
-    ".xml": "application/xml",
-    ".json": "application/json",
-    ".md": "text/markdown",
-    ".markdown": "text/markdown",
-    ".html": "text/html",
-    ".htm": "text/html",
-    ".txt": "text/plain",
-}
 
-# The total deadline of the fetch running in this thread (time.monotonic()).
-_DEADLINE: ContextVar[float | None] = ContextVar("seedwatch_fetch_deadline", default=None)
+__all__ = [
+    "ACCEPT_ENCODING",
+    "DEFAULT_ACCEPT",
+    "DEFAULT_CONTACT",
+    "FetchResult",
+    "FetchSettings",
+    "HttpFetcher",
+    "detect_charset",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +157,7 @@ class HttpFetcher:
         self.settings = settings or FetchSettings()
         self._on_result = on_result
         self._client = httpx.Client(
-            transport=_DeadlineTransport(),
+            transport=DeadlineTransport(),
             headers={
                 "User-Agent": self.settings.agent,
                 "Accept": self.settings.accept,
@@ -183,8 +170,8 @@ class HttpFetcher:
                 pool=self.settings.total_timeout,
             ),
             follow_redirects=False,  # followed one hop at a time in _exchange
-            # Proxies and certificates from the environment are not read: a
-            # fetch goes where the config says (set a proxy at the OS level).
+            # No proxy variables, .netrc or SSL_CERT_FILE from the environment:
+            # a request goes where the config says, the way the config says.
             trust_env=False,
         )
         # One client serves every source: it must not carry one source's
@@ -288,25 +275,23 @@ class HttpFetcher:
         headers: Mapping[str, str] | None,
     ) -> FetchResult:
         started = time.monotonic()
-        deadline = started + self.settings.total_timeout
+        ends = started + self.settings.total_timeout
         request_headers: dict[str, str] = {}
         if etag:
             request_headers["If-None-Match"] = etag
         if last_modified:
             request_headers["If-Modified-Since"] = last_modified
         request_headers.update(headers or {})
-        token = _DEADLINE.set(deadline)
         try:
-            request = self._client.build_request(
-                method, url, headers=request_headers, data=dict(data) if data else None
-            )
-            return self._exchange(url, request, source, started)
+            with deadline(ends):
+                request = self._client.build_request(
+                    method, url, headers=request_headers, data=dict(data) if data else None
+                )
+                return self._exchange(url, request, source, started)
         except FetchError:
             raise
         except _TRANSPORT_ERRORS as exc:
-            raise self._error(url, exc, deadline) from exc
-        finally:
-            _DEADLINE.reset(token)
+            raise self._error(url, exc, ends) from exc
 
     def _exchange(
         self, url: str, request: httpx.Request, source: Source, started: float
@@ -334,7 +319,16 @@ class HttpFetcher:
                     wire = 0
                 elif 200 <= status < 300:
                     content, wire = self._read_body(url, response)
-                    document = _document(str(response.url), content, headers, source)
+                    content_type = headers.get("content-type", "")
+                    document = Document(
+                        url=str(response.url),
+                        content=content,
+                        fetched=datetime.now(UTC),
+                        media_type=media_type(content_type),
+                        charset=detect_charset(content, charset_param(content_type)),
+                        headers=headers,
+                        source=source,
+                    )
                 else:
                     raise self._status_error(url, response)
                 return FetchResult(
@@ -375,26 +369,23 @@ class HttpFetcher:
     def _read_body(self, url: str, response: httpx.Response) -> tuple[bytes, int]:
         """The decoded body and its size on the wire; ``too-large`` past ``max_bytes``."""
         cap = self.settings.max_bytes
-        encodings = [
-            e.strip().lower()
-            for e in response.headers.get("content-encoding", "").split(",")
-            if e.strip() and e.strip().lower() != "identity"
-        ]
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        compressed = encoding not in ("", "identity")
         declared = response.headers.get("content-length", "")
-        if not encodings and declared.isdigit() and int(declared) > cap:
+        if not compressed and declared.isdigit() and int(declared) > cap:
             raise self._too_large(url, f"it declares {_size(int(declared))}")
-        decoder = _decoder(encodings, url)
+        decoder = decoder_for(encoding)
         body = bytearray()
         wire = 0
         for raw in response.iter_raw():
             wire += len(raw)
             # A compressed stream that inflates to nothing must not run forever either.
-            if encodings and wire > cap:
+            if compressed and wire > cap:
                 raise self._too_large(url, "on the wire")
             for piece in decoder.feed(raw):
                 body += piece
                 if len(body) > cap:
-                    raise self._too_large(url, "after decompression" if encodings else "")
+                    raise self._too_large(url, "after decompression" if compressed else "")
         for piece in decoder.finish():
             body += piece
             if len(body) > cap:
@@ -429,13 +420,13 @@ class HttpFetcher:
             message, url=url, category=category, status=status, retry_after=retry_after
         )
 
-    def _error(self, url: str, exc: Exception, deadline: float) -> FetchError:
+    def _error(self, url: str, exc: Exception, ends: float) -> FetchError:
         """A FetchError for an exception of httpx, httpcore or a decoder."""
         s = self.settings
         detail = _detail(exc)
         host = urlsplit(url).hostname or "?"
         if isinstance(exc, _TIMEOUTS):
-            if time.monotonic() >= deadline - 0.01:
+            if time.monotonic() >= ends - 0.01:
                 cause = f"gave up after the total limit of {s.total_timeout:g}s"
             elif isinstance(exc, httpx.ConnectTimeout | httpcore.ConnectTimeout):
                 cause = f"no connection to {host} within {s.connect_timeout:g}s"
@@ -470,7 +461,9 @@ class HttpFetcher:
         try:
             stat = path.stat()
             if not path.is_file():
-                raise IsADirectoryError(f"{path} is not a regular file")
+                raise FetchError(
+                    f"{url}: cannot read {path}: not a regular file", url=url, category="io"
+                )
             # Validators like a web server's (nginx: size and mtime), so the
             # http source kind's cursor skips unchanged local files too.
             validator = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
@@ -489,10 +482,10 @@ class HttpFetcher:
                 f"{url}: cannot read {path}: {exc.strerror or exc}", url=url, category="io"
             ) from exc
         final = path.resolve().as_uri()
-        media_type = _LOCAL_TYPES.get(path.suffix.lower())
+        local_type = local_media_type(path)
         headers = {"etag": validator, "last-modified": modified}
-        if media_type:
-            headers["content-type"] = media_type
+        if local_type:
+            headers["content-type"] = local_type
         document = None
         if content is not None:
             headers["content-length"] = str(len(content))
@@ -500,7 +493,7 @@ class HttpFetcher:
                 url=final,
                 content=content,
                 fetched=datetime.now(UTC),
-                media_type=media_type,
+                media_type=local_type,
                 charset=detect_charset(content, None),
                 headers=headers,
                 source=source,
@@ -517,328 +510,7 @@ class HttpFetcher:
         )
 
 
-# -- charset and media type ----------------------------------------------------
-
-
-def detect_charset(content: bytes, header_charset: str | None) -> str | None:
-    """The charset of ``content``: a byte-order mark, else the header's charset,
-    else the document's own declaration (XML declaration, HTML ``<meta>``),
-    else ``None`` (``Document.text()`` then tries UTF-8, then cp1252).
-
-    A BOM wins over a contradicting header (WHATWG encoding sniffing; also
-    what feed readers do with XML served as the wrong charset). Labels are
-    returned lower-cased as declared (``windows-1251``) once Python knows them,
-    except that ISO-8859-1 and US-ASCII mean windows-1252, as in browsers.
-    Undeclared bytes are not guessed at: charset-normalizer 3.5 reads the
-    French Latin-1 feed of tests/data/fetch as cp1250 (turning "è" into "č"),
-    where the cp1252 fallback is right, as browsers' and feedparser's are.
-    """
-    for bom, encoding in _BOMS:
-        if content.startswith(bom):
-            return encoding
-    if header_charset and _known(header_charset):
-        return _label(header_charset)
-    head = content[:4096]
-    match = _XML_DECL.match(head) or _META_CHARSET.search(head)
-    if match:
-        label = match.group(1).decode("ascii")
-        if _known(label):
-            # The declaration was read as ASCII, so the bytes are not UTF-16/32
-            # whatever it says (the HTML standard maps such labels to UTF-8).
-            return "utf-8" if label.lower().startswith(("utf-16", "utf-32")) else _label(label)
-    return None
-
-
-def _label(label: str) -> str:
-    label = label.strip().lower()
-    return "windows-1252" if label in _WINDOWS_1252 else label
-
-
-def _known(label: str) -> bool:
-    try:
-        codecs.lookup(label)
-    except LookupError:
-        return False
-    return True
-
-
-def _document(url: str, content: bytes, headers: Mapping[str, str], source: Source) -> Document:
-    content_type = headers.get("content-type", "")
-    media_type = content_type.split(";", 1)[0].strip().lower() or None
-    match = _HEADER_CHARSET.search(content_type)
-    return Document(
-        url=url,
-        content=content,
-        fetched=datetime.now(UTC),
-        media_type=media_type,
-        charset=detect_charset(content, match.group(1) if match else None),
-        headers=headers,
-        source=source,
-    )
-
-
-# -- content decoding ----------------------------------------------------------
-# httpx's own decoders inflate a whole network read in one call (a 158-byte
-# brotli body can become 100 MB), so the cap could only be checked after the
-# damage; these emit at most _PIECE bytes per step instead.
-
-
-class _Decoder(Protocol):
-    def feed(self, data: bytes) -> Iterator[bytes]: ...
-
-    def finish(self) -> Iterator[bytes]: ...
-
-
-class _BadEncoding(Exception):
-    """A body that does not decode as its Content-Encoding says."""
-
-
-class _Identity:
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if data:
-            yield data
-
-    def finish(self) -> Iterator[bytes]:
-        return iter(())
-
-
-class _Zlib:
-    """gzip (members may be concatenated, RFC 1952 2.2) or deflate (zlib-wrapped
-    as RFC 9110 says, or raw as some old IIS and PHP servers send it)."""
-
-    def __init__(self, gzip: bool) -> None:
-        self._gzip = gzip
-        self._raw_tried = gzip
-        self._started = False
-        self._d = zlib.decompressobj(16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS)
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        while data:
-            try:
-                out = self._d.decompress(data, _PIECE)
-            except zlib.error as exc:
-                if not self._started and not self._raw_tried:
-                    self._raw_tried = True
-                    self._d = zlib.decompressobj(-zlib.MAX_WBITS)
-                    continue
-                raise _BadEncoding(f"invalid {self._name} data: {exc}") from exc
-            self._started = True
-            if out:
-                yield out
-            if self._d.eof:
-                data = self._d.unused_data
-                if not self._gzip or not data.strip(b"\0"):  # trailing padding
-                    return
-                self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            else:
-                data = self._d.unconsumed_tail
-
-    def finish(self) -> Iterator[bytes]:
-        if self._started and not self._d.eof:
-            raise _BadEncoding(f"truncated {self._name} data")
-        return iter(())
-
-    @property
-    def _name(self) -> str:
-        return "gzip" if self._gzip else "deflate"
-
-
-class _Brotli:
-    def __init__(self) -> None:
-        self._d = brotli.Decompressor()
-        self._started = False
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if not data:
-            return
-        self._started = True
-        try:
-            out = self._d.process(data, output_buffer_limit=_PIECE)
-            while True:
-                if out:
-                    yield out
-                if self._d.can_accept_more_data() or self._d.is_finished():
-                    return
-                out = self._d.process(b"", output_buffer_limit=_PIECE)
-        except brotli.error as exc:
-            raise _BadEncoding(f"invalid brotli data: {exc}") from exc
-
-    def finish(self) -> Iterator[bytes]:
-        if self._started and not self._d.is_finished():
-            raise _BadEncoding("truncated brotli data")
-        return iter(())
-
-
-class _Chain:
-    """Encodings applied in order (``Content-Encoding: gzip, br``) undone in reverse."""
-
-    def __init__(self, decoders: list[_Decoder]) -> None:
-        self._decoders = decoders  # outermost (last applied) first
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        return self._through(0, data)
-
-    def _through(self, index: int, data: bytes) -> Iterator[bytes]:
-        if index == len(self._decoders):
-            yield data
-            return
-        for piece in self._decoders[index].feed(data):
-            yield from self._through(index + 1, piece)
-
-    def finish(self) -> Iterator[bytes]:
-        for index, decoder in enumerate(self._decoders):
-            for piece in decoder.finish():
-                yield from self._through(index + 1, piece)
-
-
-def _decoder(encodings: list[str], url: str) -> _Decoder:
-    decoders: list[_Decoder] = []
-    for name in reversed(encodings):
-        if name in ("gzip", "x-gzip"):
-            decoders.append(_Zlib(gzip=True))
-        elif name == "deflate":
-            decoders.append(_Zlib(gzip=False))
-        elif name == "br":
-            decoders.append(_Brotli())
-        else:
-            raise FetchError(
-                f"{url}: the server sent an unsupported Content-Encoding {name!r} "
-                f"(we ask for {ACCEPT_ENCODING})",
-                url=url,
-                category="protocol",
-            )
-    if not decoders:
-        return _Identity()
-    return decoders[0] if len(decoders) == 1 else _Chain(decoders)
-
-
-# -- the transport: httpx over an httpcore pool that honours the deadline ------
-# httpx's timeouts bound each socket operation, so a server sending one byte
-# a second (in its headers as much as its body) never trips them. Every
-# socket operation of a fetch is bounded by what is left of its total
-# deadline instead, through httpcore's public network-backend interface.
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, bounded))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self) -> None:
-        self._backend = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        stream = self._backend.connect_tcp(host, port, bounded, local_address, socket_options)
-        return _DeadlineStream(stream)
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
-def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
-    deadline = _DEADLINE.get()
-    if deadline is None:
-        return timeout
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise error("the total time limit of the fetch has passed")
-    return remaining if timeout is None else min(timeout, remaining)
-
-
-class _ResponseStream(httpx.SyncByteStream):
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self._stream
-
-    def close(self) -> None:
-        self._stream.close()
-
-
-class _DeadlineTransport(httpx.BaseTransport):
-    """httpx's transport contract over an httpcore pool with ``_DeadlineBackend``
-    (the pool sizes are httpx's defaults). httpcore errors pass through
-    unchanged; ``HttpFetcher._error`` classifies both libraries' errors."""
-
-    def __init__(self) -> None:
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=100,
-            max_keepalive_connections=20,
-            keepalive_expiry=5.0,
-            network_backend=_DeadlineBackend(),
-        )
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.SyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        response = self._pool.handle_request(core_request)
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_ResponseStream(response.stream),
-            extensions=response.extensions,
-        )
-
-    def close(self) -> None:
-        self._pool.close()
-
-
-_TIMEOUTS = (httpx.TimeoutException, httpcore.TimeoutException)
-_TRANSPORT_ERRORS = (
-    httpx.HTTPError,
-    httpx.InvalidURL,
-    httpcore.TimeoutException,
-    httpcore.NetworkError,
-    httpcore.ProtocolError,
-    httpcore.UnsupportedProtocol,
-    _BadEncoding,
-)
-
-
-# -- small helpers ---------------------------------------------------------------
+# -- helpers ---------------------------------------------------------------------
 
 
 def _local_path(url: str) -> Path:
@@ -901,14 +573,3 @@ def _detail(exc: BaseException) -> str:
         if text:
             return text
     return type(exc).__name__
-
-
-__all__ = [
-    "ACCEPT_ENCODING",
-    "DEFAULT_ACCEPT",
-    "DEFAULT_CONTACT",
-    "FetchResult",
-    "FetchSettings",
-    "HttpFetcher",
-    "detect_charset",
-]
