@@ -41,6 +41,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seedwatch.plugins.builtin.plaintext",
     "seedwatch.plugins.builtin.freshrss",
     "seedwatch.plugins.builtin.forums.vbulletin",
+    "seedwatch.plugins.builtin.http_source",
     "seedwatch.plugins.builtin.blog_sources",
     "seedwatch.plugins.builtin.blog_git",
     "seedwatch.plugins.builtin.blog_http",
