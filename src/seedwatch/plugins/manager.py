@@ -47,6 +47,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seedwatch.plugins.builtin.blog_http",
     "seedwatch.plugins.builtin.forums.phpbb",
     "seedwatch.plugins.builtin.forums.mybb",
+    "seedwatch.plugins.builtin.forums.discourse",
 )
 
 

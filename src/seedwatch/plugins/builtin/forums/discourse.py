@@ -1,0 +1,326 @@
+"""Built-in parser ``discourse``: Discourse topics, from the JSON API and the HTML
+"crawler view", one Item per post.
+
+JSON: ``/t/<id>.json`` (the topic, with ``post_stream.stream`` listing every
+post id) and ``/t/<id>/posts.json`` (``post_ids[]=...``, or ``post_number=N``,
+which answers the posts before N newest first, or after N with ``asc=true``).
+Each post's ``cooked`` HTML is its body. HTML: the page Discourse serves to
+clients without JavaScript (``div.crawler-post#post_N``, ``span.creator``,
+``time.post-time``, ``itemprop=position``, ``div.post[itemprop=text]``).
+Discourse's per-topic RSS is the ``rss`` parser's.
+
+Keys are ``discourse:<host>:<topic id>/<post number>``: the only identity the
+crawler view, the JSON API and Discourse's own quotes (``aside.quote
+[data-topic][data-post]``, a post number) share; Discourse never renumbers a
+topic's posts. Quotes, plain ``blockquote``\\s, link previews (``aside.onebox``)
+and image metadata are taken out of the text; ``small_action`` posts ("closed
+the topic") are not posts.
+
+Pagination: a topic's JSON names the posts it did not load, which are fetched
+20 at a time through ``posts.json?post_ids[]``; ``posts.json?post_number=N``
+pages continue in their direction; the crawler view links ``?page=N``. The
+crawler view names no last page, so a live poll of a Discourse topic should
+watch ``/t/<id>.json`` (or the topic's RSS feed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, cast
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlElement
+
+from seedwatch.contracts import Parser
+from seedwatch.errors import ParseError
+from seedwatch.hookspecs import hookimpl
+from seedwatch.models import Document, Item, Quote
+from seedwatch.plugins.builtin.forums import dates
+from seedwatch.plugins.builtin.forums.common import (
+    ForumParser,
+    Page,
+    Pagination,
+    Post,
+    Thread,
+    attr,
+    decode,
+    drop_all,
+    find,
+    first,
+    has_class,
+    key,
+    netloc,
+    number,
+    take_quotes,
+    text_of,
+)
+
+_GENERATOR = re.compile(r"<meta\b[^>]*name=[\"']generator[\"'][^>]*content=[\"']Discourse", re.I)
+_SUPPORT = ("crawler-post", "discourse-cdn", "data-discourse-setup", "/t/", "discourse")
+_TOPIC_URL = re.compile(r"/t/(?:([^/?#]+)/)?(\d+)(?:[/?#]|$)")
+_AVATAR_HOST = re.compile(r"/user_avatar/([\w.-]+)/")
+_CHUNK = 20  # Discourse's posts per request
+_SMALL_ACTION = 3  # post_type of "closed the topic", "split this topic"...
+_QUOTES = f".//aside[{has_class('quote')}] | .//blockquote"
+
+
+class DiscourseParser(ForumParser):
+    name = "discourse"
+    engine = "discourse"
+    label = "Discourse"
+    expected = (
+        "div.crawler-post#post_N (the HTML crawler view) or a JSON post_stream"
+        " (/t/<id>.json, /t/<id>/posts.json)"
+    )
+
+    # -- sniffing: HTML crawler view, or the JSON API's structure
+
+    def sniff(self, document: Document) -> float:
+        media = (document.media_type or "").lower()
+        head = document.head(4096).lstrip()
+        if "json" in media or head.startswith("{"):
+            return 0.9 if _looks_like_post_stream(head) else 0.0
+        return super().sniff(document)
+
+    def score(self, head: str) -> float:
+        support = sum(s in head for s in _SUPPORT)
+        if _GENERATOR.search(head):
+            return min(0.95, 0.6 + 0.1 * support)
+        return 0.6 if "crawler-post" in head and support >= 4 else 0.0
+
+    # -- parsing
+
+    def parse(self, document: Document) -> Iterable[Item]:
+        if _is_json(document):
+            return list(self._json_items(document))
+        return super().parse(document)
+
+    def next_pages(self, document: Document) -> Iterable[str]:
+        if _is_json(document):
+            return self._json_next(document)
+        return super().next_pages(document)
+
+    def live_pages(self, document: Document) -> Iterable[str]:
+        if _is_json(document):
+            stream = _JsonTopic.read(document)
+            return [self._by_ids(stream, ids) for ids in reversed(stream.unloaded_chunks())]
+        return super().live_pages(document)
+
+    # -- HTML crawler view
+
+    def posts(self, page: Page) -> Iterator[Post]:
+        thread = self.thread(page)
+        for el in find(
+            page.root, f"//div[{has_class('crawler-post')} and starts-with(@id, 'post_')]"
+        ):
+            post_number = el.get("id", "").removeprefix("post_")
+            body = first(el, f".//div[{has_class('post')} and @itemprop='text']")
+            if not post_number.isdigit() or body is None or not thread.id:
+                continue
+            quotes = _take_quotes(self, page.host, thread.id, body)
+            stamp = first(el, f".//time[@itemprop='datePublished' or {has_class('post-time')}]")
+            published = dates.from_iso(stamp.get("datetime")) if stamp is not None else None
+            modified = dates.from_iso(attr(el, ".//meta[@itemprop='dateModified']/@content"))
+            author = text_of(
+                first(el, f".//*[{has_class('creator')}]//*[@itemprop='name']")
+            ) or text_of(first(el, f".//*[{has_class('creator')}]//a"))
+            yield Post(
+                id=f"{thread.id}/{post_number}",
+                body=body,
+                author=author or None,
+                published=published,
+                updated=modified if modified and published and modified > published else None,
+                number=number(text_of(first(el, ".//*[@itemprop='position']"))) or int(post_number),
+                url=f"{thread.url}/{post_number}" if thread.url else None,
+                quotes=quotes,
+            )
+
+    def thread(self, page: Page) -> Thread:
+        if "thread" in page.cache:
+            return cast(Thread, page.cache["thread"])
+        url = page.url(attr(page.root, "//link[@rel='canonical']/@href"))
+        match = _TOPIC_URL.search(urlsplit(url).path if url else "")
+        title = text_of(first(page.root, "//*[@id='topic-title']//h1")) or page.meta("og:title")
+        thread = Thread(id=match.group(2) if match else None, title=title or None, url=url)
+        page.cache["thread"] = thread
+        return thread
+
+    def pagination(self, page: Page) -> Pagination:
+        nav = page.url(attr(page.root, "//link[@rel='next']/@href")) or page.url(
+            attr(page.root, "//*[@role='navigation']//a[@rel='next']/@href")
+        )
+        return Pagination(next=nav)
+
+    # -- JSON API
+
+    def _json_items(self, document: Document) -> Iterator[Item]:
+        topic = _JsonTopic.read(document)
+        site_root = topic.site_root
+        for raw in sorted(topic.posts, key=lambda p: int(p.get("post_number") or 0)):
+            if raw.get("post_type") == _SMALL_ACTION or raw.get("deleted_at"):
+                continue
+            topic_id = str(raw.get("topic_id") or topic.id or "")
+            post_number = raw.get("post_number")
+            if not topic_id or not isinstance(post_number, int):
+                continue
+            body = _fragment(str(raw.get("cooked") or ""))
+            quotes = _take_quotes(self, topic.host, topic_id, body)
+            published = dates.from_iso(raw.get("created_at"))
+            updated = dates.from_iso(raw.get("updated_at"))
+            post_url = raw.get("post_url")
+            thread_url = (
+                urljoin(site_root, f"/t/{raw.get('topic_slug') or topic.slug or '-'}/{topic_id}")
+                if site_root
+                else None
+            )
+            post = Post(
+                id=f"{topic_id}/{post_number}",
+                body=body,
+                author=raw.get("username") or raw.get("name") or None,
+                published=published,
+                updated=updated if updated and published and updated > published else None,
+                number=post_number,
+                url=urljoin(site_root, post_url) if site_root and post_url else None,
+                quotes=quotes,
+                extra={"discourse_post_id": raw.get("id")} if raw.get("id") else {},
+            )
+            thread = Thread(id=topic_id, title=topic.title, url=thread_url)
+            yield self._json_item(topic, post, thread)
+
+    def _json_item(self, topic: _JsonTopic, post: Post, thread: Thread) -> Item:
+        page = Page(
+            document=topic.document,
+            root=post.body,
+            html="",
+            base=topic.site_root or topic.document.url,
+            host=topic.host,
+            site_url=topic.site_root,
+        )
+        return self.item(page, post, thread, None)
+
+    def _json_next(self, document: Document) -> list[str]:
+        topic = _JsonTopic.read(document)
+        if not topic.site_root or not topic.id:
+            return []
+        chunks = topic.unloaded_chunks()
+        if chunks:  # a topic's JSON: every post it did not load, 20 at a time
+            return [self._by_ids(topic, ids) for ids in chunks]
+        numbers = [
+            int(p["post_number"]) for p in topic.posts if isinstance(p.get("post_number"), int)
+        ]
+        if not numbers or topic.stream:
+            return []
+        # posts.json?post_number=N pages: keep going the way the page goes
+        descending = len(numbers) > 1 and numbers[0] > numbers[-1]
+        if descending:
+            low = min(numbers)
+            return [] if low <= 1 else [self._by_number(topic, low, asc=False)]
+        return [self._by_number(topic, max(numbers), asc=True)]
+
+    def _by_ids(self, topic: _JsonTopic, ids: list[int]) -> str:
+        query = urlencode([("post_ids[]", str(i)) for i in ids])
+        return urljoin(topic.site_root or "", f"/t/{topic.id}/posts.json?{query}")
+
+    def _by_number(self, topic: _JsonTopic, post_number: int, *, asc: bool) -> str:
+        query = urlencode({"post_number": post_number, "asc": "true" if asc else "false"})
+        return urljoin(topic.site_root or "", f"/t/{topic.id}/posts.json?{query}")
+
+
+class _JsonTopic:
+    """A Discourse JSON answer: its posts, the stream of all post ids, and the site."""
+
+    def __init__(self, document: Document, data: Mapping[str, Any]) -> None:
+        self.document = document
+        stream = data.get("post_stream")
+        if not isinstance(stream, Mapping) or not isinstance(stream.get("posts"), list):
+            raise ParseError(
+                f"{document.url}: no Discourse posts found: expected a JSON object with"
+                " post_stream.posts (/t/<id>.json or /t/<id>/posts.json)"
+            )
+        self.posts: list[Mapping[str, Any]] = [p for p in stream["posts"] if isinstance(p, Mapping)]
+        raw_stream = stream.get("stream")
+        self.stream: list[int] = (
+            [i for i in raw_stream if isinstance(i, int)] if isinstance(raw_stream, list) else []
+        )
+        first_post = self.posts[0] if self.posts else {}
+        self.id = str(data.get("id") or first_post.get("topic_id") or "") or None
+        self.title = data.get("title") if isinstance(data.get("title"), str) else None
+        self.slug = data.get("slug") or first_post.get("topic_slug")
+        host = netloc(document.url)
+        if host is None:  # a file: the site's host is in its avatar paths
+            for post in self.posts:
+                match = _AVATAR_HOST.search(str(post.get("avatar_template") or ""))
+                if match:
+                    host = match.group(1)
+                    break
+        self.host = host or "local"
+        parts = urlsplit(document.url)
+        if netloc(document.url):
+            self.site_root: str | None = f"{parts.scheme}://{parts.netloc}/"
+        else:
+            self.site_root = f"https://{host}/" if host else None
+
+    @classmethod
+    def read(cls, document: Document) -> _JsonTopic:
+        try:
+            data = json.loads(decode(document))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ParseError(f"{document.url}: not valid Discourse JSON: {exc}") from exc
+        if not isinstance(data, Mapping):
+            raise ParseError(f"{document.url}: not valid Discourse JSON: not an object")
+        return cls(document, data)
+
+    def unloaded_chunks(self) -> list[list[int]]:
+        loaded = {p.get("id") for p in self.posts}
+        rest = [i for i in self.stream if i not in loaded]
+        return [rest[i : i + _CHUNK] for i in range(0, len(rest), _CHUNK)]
+
+
+def _is_json(document: Document) -> bool:
+    media = (document.media_type or "").lower()
+    return "json" in media or document.head(64).lstrip().startswith("{")
+
+
+def _looks_like_post_stream(head: str) -> bool:
+    return '"post_stream"' in head and ('"cooked"' in head or '"posts"' in head)
+
+
+def _fragment(cooked: str) -> HtmlElement:
+    if not cooked.strip():
+        return lxml.html.Element("div")
+    try:
+        return cast(HtmlElement, lxml.html.fragment_fromstring(cooked, create_parent="div"))
+    except (etree.ParserError, ValueError):
+        return lxml.html.Element("div")
+
+
+def _take_quotes(
+    parser: DiscourseParser, host: str, topic_id: str, body: HtmlElement
+) -> tuple[Quote, ...]:
+    def read(el: HtmlElement) -> Quote:
+        if el.tag != "aside":
+            return Quote()  # a plain Markdown quote: quoted text, source not named
+        quoted = el.get("data-post")
+        quote_key = (
+            key(parser.engine, host, f"{el.get('data-topic') or topic_id}/{quoted}")
+            if quoted
+            else None
+        )
+        return Quote(author=el.get("data-username") or None, key=quote_key)
+
+    quotes = take_quotes(body, _QUOTES, read)
+    drop_all(
+        body,
+        f".//aside[{has_class('onebox')}] | .//div[{has_class('lightbox-wrapper')}]"
+        f"//div[{has_class('meta')}]",
+    )
+    return quotes
+
+
+@hookimpl
+def register_parsers(register: Callable[[Parser], None]) -> None:
+    register(DiscourseParser())
