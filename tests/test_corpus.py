@@ -61,3 +61,12 @@ def test_write_is_atomic_idempotent_and_never_replaces(tmp_path: Path) -> None:
         write_atomic(tmp_path, "000_aaaaaaaaaaaaaaaa.txt", "two\n")
     assert (tmp_path / "000_aaaaaaaaaaaaaaaa.txt").read_text() == "one\n"
     assert [p.name for p in tmp_path.iterdir()] == ["000_aaaaaaaaaaaaaaaa.txt"]
+
+
+def test_temporary_files_of_a_killed_writer_are_swept(tmp_path: Path) -> None:
+    from seedwatch.corpus import sweep_temporary
+
+    (tmp_path / ".007_aaaaaaaaaaaaaaaa.txt.1234.tmp").write_text("half")
+    (tmp_path / ".notes.tmp").write_text("not ours")
+    assert sweep_temporary(tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.tmp"]

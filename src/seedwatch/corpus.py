@@ -104,6 +104,23 @@ class CorpusConflict(Exception):
     """A corpus file of that name exists with other content (never overwritten)."""
 
 
+def sweep_temporary(folder: Path) -> int:
+    """Delete temporary files a killed writer left behind; returns how many.
+
+    Only our own names (``.<corpus name>.<pid>.tmp``) are touched. Call it at
+    start-up, before any writer runs.
+    """
+    if not folder.is_dir():
+        return 0
+    swept = 0
+    for path in folder.glob(".*.tmp"):
+        stem = path.name[1:].rsplit(".", 2)[0]
+        if NAME_RE.match(stem):
+            path.unlink(missing_ok=True)
+            swept += 1
+    return swept
+
+
 def write_atomic(folder: Path, name: str, content: str) -> Path:
     """Write ``content`` as ``folder/name`` atomically, never replacing a file.
 

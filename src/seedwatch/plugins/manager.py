@@ -80,7 +80,9 @@ def build_plugin_manager(
     if load_external:
         _load_entry_points(pm, allowed_external(allow))
     for plugin in extra_plugins:
-        pm.register(plugin)
+        # a readable name for messages: the module's, or the object's class
+        name = getattr(plugin, "__name__", None) or type(plugin).__name__
+        pm.register(plugin, name=name if pm.get_plugin(name) is None else None)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:

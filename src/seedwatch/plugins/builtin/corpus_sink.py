@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from seedwatch.contracts import Accepted, Sink
-from seedwatch.corpus import write_atomic
+from seedwatch.corpus import sweep_temporary, write_atomic
 from seedwatch.errors import ConfigError
 from seedwatch.hookspecs import hookimpl
 
@@ -28,6 +28,9 @@ class CorpusSink(Sink):
         if "path" not in options:
             raise ConfigError("sink 'corpus' needs a path ([corpus] path in the config)")
         self.folder = Path(options["path"])
+        # Configured once at start-up, before any write: what a killed
+        # process left half-written is garbage now (the state re-writes it).
+        sweep_temporary(self.folder)
 
     def write(self, entry: Accepted) -> None:
         if self.folder is None:

@@ -1,0 +1,504 @@
+"""The ``seedwatch`` command line.
+
+Exit statuses: 0 success; 1 a failed operation (no parser claims a document,
+a fetch failed, some source failed in ``run --once``), with one line on
+stderr saying why; 2 usage or configuration errors. Only unexpected errors
+print a traceback, with the version and where to report it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from seedwatch import __version__
+from seedwatch.contracts import PollResult
+from seedwatch.corpus import scan
+from seedwatch.daemon import config as config_mod
+from seedwatch.daemon import logs, runtime, sources_file
+from seedwatch.daemon.fetch import HttpFetcher
+from seedwatch.daemon.indexer import index_corpus
+from seedwatch.errors import ConfigError, ParseError, SeedwatchError, UserError
+from seedwatch.models import Document, Source
+
+log = logging.getLogger("seedwatch.cli")
+
+
+class Context:
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._config: config_mod.Config | None = None
+
+    @property
+    def config(self) -> config_mod.Config:
+        if self._config is None:
+            self._config = config_mod.load(self.config_path)
+        return self._config
+
+    def config_file(self) -> Path:
+        path = config_mod.find_config(self.config_path)
+        return path or Path.cwd() / config_mod.DEFAULT_NAME
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    metavar="FILE",
+    help=f"Config file (default: ${config_mod.CONFIG_ENV}, else ./seedwatch.toml).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.option(
+    "--log-format", type=click.Choice(["text", "json"]), default=None, help="Log line format."
+)
+@click.version_option(__version__, prog_name="seedwatch")
+@click.pass_context
+def cli(
+    ctx: click.Context, config_path: str | None, verbose: int, quiet: bool, log_format: str | None
+) -> None:
+    """Watch feeds, forums, FreshRSS and blogs; grow a plain-text corpus, never twice."""
+    level = logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO
+    logs.setup(level, log_format or "text")
+    ctx.obj = Context(config_path)
+    if log_format is None and ctx.invoked_subcommand in ("run",):
+        # the config may ask for JSON lines (services); only read it where needed
+        fmt = ctx.obj.config.daemon.log_format
+        if fmt != "text":
+            logs.setup(level, fmt)
+
+
+# -- run / backfill ---------------------------------------------------------
+
+
+def _summary(results: list[PollResult]) -> None:
+    added = [name for r in results for name in r.written]
+    failed = [r for r in results if r.error]
+    for r in results:
+        state = f"FAILED ({r.error_category}): {r.error}" if r.error else "ok"
+        if r.not_modified and not r.documents:
+            state = "not modified"
+        click.echo(f"  {r.source:<28} {r.items:>5} items {r.accepted:>5} new  {state}", err=True)
+    click.echo(
+        f"{len(results)} source(s) polled, {len(added)} item(s) added, {len(failed)} failed",
+        err=True,
+    )
+    for name in added:
+        click.echo(name)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Poll every source once, then exit.")
+@pass_ctx
+def run(obj: Context, once: bool) -> None:
+    """Run the daemon (or, with --once, one round of polls)."""
+    from seedwatch.daemon.service import Service
+
+    config = obj.config
+    sources = config.enabled_sources()
+    if not sources:
+        log.warning("no sources configured in %s: nothing to poll", config.where)
+    with runtime.running(config) as pipeline:
+        pipeline.registry.notify("on_startup", sources=sources)
+        service = Service(
+            pipeline,
+            sources,
+            concurrency=config.daemon.concurrency,
+            jitter=config.daemon.jitter,
+        )
+        if once:
+            results = service.run_once()
+            pipeline.registry.notify("on_shutdown")
+            _summary(results)
+            if any(r.error for r in results):
+                sys.exit(1)
+            return
+        service.run_forever()
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a date such as 2024-01-31, got {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@contextmanager
+def _progress(enabled: bool, total: int | None) -> Iterator[Any]:
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="page", file=sys.stderr, dynamic_ncols=True) as bar:
+        yield bar
+
+
+@cli.command()
+@click.argument("source_id", metavar="SOURCE")
+@click.option("--since", help="Only items newer than this date (ISO 8601).")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after N pages.")
+@click.option("--dry-run", is_flag=True, help="Record and write nothing; say what would be added.")
+@pass_ctx
+def backfill(
+    obj: Context, source_id: str, since: str | None, max_pages: int | None, dry_run: bool
+) -> None:
+    """Pull a source's whole history (every page), through the same pipeline as `run`."""
+    config = obj.config
+    source = config.source(source_id)
+    since_dt = _parse_since(since)
+    with (
+        runtime.running(config) as pipeline,
+        _progress(sys.stderr.isatty(), max_pages) as bar,
+    ):
+        if bar is not None:
+
+            def progress(result: PollResult) -> None:
+                bar.n = result.documents
+                bar.set_postfix(items=result.items, new=result.accepted, refresh=False)
+                bar.refresh()
+
+            pipeline.on_progress = progress
+        else:
+
+            def progress(result: PollResult) -> None:
+                log.info(
+                    "backfill %s: page %d, %d items, %d new",
+                    source.id,
+                    result.documents,
+                    result.items,
+                    result.accepted,
+                )
+
+            pipeline.on_progress = progress
+        result = pipeline.poll_source(
+            source, backfill=True, since=since_dt, max_pages=max_pages, dry_run=dry_run
+        )
+    verb = "would add" if dry_run else "added"
+    click.echo(
+        f"backfill {source.id}: {result.documents} page(s), {result.items} item(s), "
+        f"{verb} {result.accepted}",
+        err=True,
+    )
+    for name in result.written:
+        click.echo(name)
+    if result.error:
+        raise UserError(f"backfill {source.id} stopped: {result.error}")
+
+
+# -- parse ------------------------------------------------------------------
+
+
+def _document(target: str, fetcher: HttpFetcher) -> Document:
+    source = Source(id="parse", url=target)
+    if "://" in target and not target.startswith("file://"):
+        document = fetcher.fetch(target, source=source, local_ok=True)
+        if document is None:  # only after a conditional request, which parse never sends
+            raise UserError(f"{target}: server answered 304 Not Modified")
+        return document
+    path = Path(target.removeprefix("file://"))
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{target}: cannot read: {exc.strerror}") from None
+    media_type, _ = mimetypes.guess_type(path.name)
+    return Document(
+        url=path.resolve().as_uri(),
+        content=content,
+        fetched=datetime.now(UTC),
+        media_type=media_type,
+    )
+
+
+@cli.command()
+@click.argument("target", metavar="FILE|URL")
+@click.option("--parser", "parser_name", help="Parser to use (default: the one that sniffs best).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per item (the item schema).")
+@pass_ctx
+def parse(obj: Context, target: str, parser_name: str | None, as_json: bool) -> None:
+    """Print the items a document yields (a plugin author's best friend)."""
+    config = obj.config
+    registry = runtime.registry_for(config)
+    with HttpFetcher(runtime.fetch_settings(config)) as fetcher:
+        document = _document(target, fetcher)
+    parser = registry.parser(parser_name) if parser_name else registry.sniff(document)
+    count = 0
+    try:
+        for item in parser.parse(document):
+            count += 1
+            if as_json:
+                click.echo(json.dumps(item.to_json(), ensure_ascii=False))
+            else:
+                when = item.published.isoformat() if item.published else "-"
+                click.echo(f"[{count}] {item.title or '(untitled)'}")
+                click.echo(f"    key {item.key}  author {item.author or '-'}  date {when}")
+                click.echo(f"    url {item.url or '-'}")
+                first = item.text.split("\n", 1)[0]
+                click.echo(f"    {first[:150]}")
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise ParseError(
+            f"parser {parser.name!r} (plugin {registry.owner(parser)}) failed on "
+            f"{document.url}: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not as_json:
+        click.echo(f"{count} item(s) by parser {parser.name}", err=True)
+
+
+# -- config, sources --------------------------------------------------------
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Check the configuration."""
+
+
+@config_group.command("check")
+@pass_ctx
+def config_check(obj: Context) -> None:
+    """Validate the config file, its sources and the plugins they name."""
+    config = obj.config
+    registry = runtime.registry_for(config)
+    problems = []
+    for src in config.sources:
+        try:
+            source = config.to_source(src)
+            registry.source_kind(src.kind).check(source)
+            if src.parser:
+                registry.parser(src.parser)
+        except UserError as exc:
+            problems.append(f"source {src.id!r}: {exc}")
+    for name in config.corpus.sinks:
+        if name not in registry.sinks:
+            problems.append(f"[corpus] sinks: no sink named {name!r}")
+    if problems:
+        raise ConfigError(f"config {config.where}:\n  " + "\n  ".join(problems))
+    click.echo(f"config {config.where}: ok, {len(config.sources)} source(s)")
+
+
+@cli.group()
+def sources() -> None:
+    """List, check, add and remove sources; OPML import and export."""
+
+
+@sources.command("list")
+@pass_ctx
+def sources_list(obj: Context) -> None:
+    """The configured sources and what the daemon knows of each."""
+    config = obj.config
+    states = runtime.open_state(config).source_states() if config.sources else {}
+    click.echo(f"{'ID':<28} {'KIND':<9} {'LAST SUCCESS':<20} {'ERRORS':>6} {'ITEMS':>6}  URL/PATH")
+    for src in config.sources:
+        st = states.get(src.id)
+        last = st.last_success.strftime("%Y-%m-%d %H:%M") if st and st.last_success else "never"
+        flag = " (disabled)" if not src.enabled else " (parked)" if st and st.parked else ""
+        click.echo(
+            f"{src.id:<28} {src.kind:<9} {last:<20} {st.consecutive_errors if st else 0:>6} "
+            f"{st.items_accepted if st else 0:>6}  {src.url or src.path}{flag}"
+        )
+
+
+@sources.command("check")
+@click.argument("source_id", required=False, metavar="[SOURCE]")
+@pass_ctx
+def sources_check(obj: Context, source_id: str | None) -> None:
+    """Fetch and parse each source (or one) without recording anything."""
+    config = obj.config
+    targets = [config.source(source_id)] if source_id else config.enabled_sources()
+    failed = 0
+    with runtime.running(config) as pipeline:
+        for source in targets:
+            result = pipeline.poll_source(source, backfill=False, dry_run=True, max_pages=1)
+            status = f"FAILED: {result.error}" if result.error else "ok"
+            click.echo(
+                f"{source.id:<28} {result.items:>5} items, {result.accepted:>5} new  {status}"
+            )
+            failed += bool(result.error)
+    if failed:
+        sys.exit(1)
+
+
+@sources.command("add")
+@click.argument("source_id", metavar="ID")
+@click.argument("url")
+@click.option("--kind", default="http", show_default=True)
+@click.option("--parser", "parser_name")
+@click.option("--min-interval")
+@click.option("--max-interval")
+@pass_ctx
+def sources_add(
+    obj: Context,
+    source_id: str,
+    url: str,
+    kind: str,
+    parser_name: str | None,
+    min_interval: str | None,
+    max_interval: str | None,
+) -> None:
+    """Add a source to the config file."""
+    entry = {
+        "id": source_id,
+        "kind": kind,
+        "url": url,
+        "parser": parser_name,
+        "min_interval": min_interval,
+        "max_interval": max_interval,
+    }
+    path = obj.config_file()
+    added = sources_file.add_sources(path, [entry])
+    if not added:
+        raise UserError(f"config {path}: a source with URL {url} is already configured")
+    click.echo(f"added source {added[0]!r} to {path}")
+
+
+@sources.command("remove")
+@click.argument("source_id", metavar="ID")
+@pass_ctx
+def sources_remove(obj: Context, source_id: str) -> None:
+    """Remove a source from the config file (its state is kept)."""
+    path = obj.config_file()
+    sources_file.remove_source(path, source_id)
+    click.echo(f"removed source {source_id!r} from {path}")
+
+
+@sources.command("import-opml")
+@click.argument("opml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_ctx
+def sources_import(obj: Context, opml: Path) -> None:
+    """Add every feed of an OPML file as an http source (known URLs skipped)."""
+    path = obj.config_file()
+    added = sources_file.add_sources(path, sources_file.read_opml(opml))
+    click.echo(f"imported {len(added)} source(s) into {path}")
+
+
+@sources.command("export-opml")
+@pass_ctx
+def sources_export(obj: Context) -> None:
+    """Print the http sources as OPML."""
+    click.echo(sources_file.write_opml(obj.config.sources), nl=False)
+
+
+# -- status, plugins, corpus ------------------------------------------------
+
+
+@cli.command()
+@pass_ctx
+def status(obj: Context) -> None:
+    """Sources' health and corpus figures from the state."""
+    config = obj.config
+    store = runtime.open_state(config)
+    states = store.source_states()
+    for src in config.sources:
+        st = states.get(src.id)
+        if st is None:
+            click.echo(f"{src.id}: never polled")
+            continue
+        health = "parked" if st.parked else "failing" if st.consecutive_errors else "ok"
+        last = st.last_success.isoformat(timespec="seconds") if st.last_success else "never"
+        nxt = st.next_poll.isoformat(timespec="seconds") if st.next_poll else "-"
+        line = (
+            f"{src.id}: {health}; last success {last}; next poll {nxt}; {st.items_accepted} item(s)"
+        )
+        if st.consecutive_errors:
+            line += f"; {st.consecutive_errors} error(s) in a row, last: {st.last_error}"
+        click.echo(line)
+    stats = store.stats()
+    click.echo(
+        f"corpus {config.corpus_path}: {len(scan(config.corpus_path))} file(s); state: "
+        + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in stats.items())
+    )
+
+
+@cli.command()
+@pass_ctx
+def plugins(obj: Context) -> None:
+    """The plugins loaded and what each registers."""
+    registry = runtime.registry_for(obj.config)
+    by_plugin: dict[str, list[str]] = {}
+    for (hook, name), plugin in registry.owners.items():
+        what = hook.removeprefix("register_").rstrip("s").replace("_", " ")
+        by_plugin.setdefault(plugin, []).append(f"{what} {name}")
+    for plugin in sorted(by_plugin):
+        origin = registry.origins.get(plugin, "built-in")
+        click.echo(f"{plugin} ({origin})")
+        for entry in sorted(by_plugin[plugin]):
+            click.echo(f"    {entry}")
+
+
+@cli.group()
+def corpus() -> None:
+    """Index and inspect the corpus folder."""
+
+
+@corpus.command("index")
+@pass_ctx
+def corpus_index(obj: Context) -> None:
+    """Record what the corpus folder holds in the state (only files not yet known)."""
+    config = obj.config
+    registry = runtime.registry_for(config)
+    store = runtime.open_state(config)
+    report = index_corpus(registry, store, config.corpus_path)
+    click.echo(
+        f"indexed {report.files} file(s), {report.items} item(s), {report.bytes} bytes; "
+        f"{report.skipped} already known"
+    )
+
+
+@corpus.command("stats")
+@pass_ctx
+def corpus_stats(obj: Context) -> None:
+    """Files and bytes in the corpus folder; items in the state."""
+    config = obj.config
+    files = scan(config.corpus_path)
+    size = sum(f.path.stat().st_size for f in files)
+    click.echo(f"{config.corpus_path}: {len(files)} file(s), {size} bytes")
+    for key, value in runtime.open_state(config).stats().items():
+        click.echo(f"  {key.replace('_', ' ')}: {value}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors become one line and an exit status."""
+    try:
+        cli.main(args=argv, prog_name="seedwatch", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except UserError as exc:
+        click.echo(f"seedwatch: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except SeedwatchError as exc:
+        click.echo(f"seedwatch: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception:
+        traceback.print_exc()
+        click.echo(
+            f"seedwatch {__version__}: unexpected error (a bug); please report it with the "
+            f"traceback above at https://github.com/seedwatch/seedwatch/issues",
+            err=True,
+        )
+        sys.exit(70)

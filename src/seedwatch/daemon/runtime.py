@@ -1,0 +1,120 @@
+"""Builds a ``Pipeline`` from a ``Config``: plugins, state, fetcher, sinks.
+
+Shared by ``run``, ``backfill``, ``parse`` and the tests, so every mode wires
+the same parts the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from seedwatch.contracts import Capability
+from seedwatch.daemon.config import Config
+from seedwatch.daemon.fetch import FetchSettings, HttpFetcher
+from seedwatch.daemon.indexer import index_corpus
+from seedwatch.daemon.pipeline import Pipeline
+from seedwatch.errors import ConfigError
+from seedwatch.plugins.manager import build_registry
+from seedwatch.plugins.registry import Registry
+from seedwatch.state.dedup import DedupSettings
+from seedwatch.state.store import Store
+
+log = logging.getLogger(__name__)
+
+C = TypeVar("C", bound=Capability)
+
+
+def registry_for(config: Config, *, extra_plugins: Iterable[object] = ()) -> Registry:
+    return build_registry(allow=config.plugins.load, extra_plugins=extra_plugins)
+
+
+def fetch_settings(config: Config) -> FetchSettings:
+    f = config.fetch
+    return FetchSettings(
+        contact=f.contact,
+        user_agent=f.user_agent,
+        connect_timeout=f.connect_timeout.total_seconds(),
+        read_timeout=f.read_timeout.total_seconds(),
+        total_timeout=f.total_timeout.total_seconds(),
+        max_bytes=f.max_bytes,
+        max_redirects=f.max_redirects,
+    )
+
+
+def _select(kind: str, available: dict[str, C], wanted: list[str] | None, where: str) -> list[C]:
+    if wanted is None:
+        return list(available.values())
+    unknown = [name for name in wanted if name not in available]
+    if unknown:
+        raise ConfigError(
+            f"config {where}: [pipeline] {kind}: unknown {', '.join(map(repr, unknown))}; "
+            f"registered: {', '.join(available) or 'none'}"
+        )
+    return [available[name] for name in wanted]
+
+
+def open_state(config: Config) -> Store:
+    store = Store(
+        config.state_url,
+        dedup=DedupSettings(min_words=config.dedup.min_words, revisions=config.dedup.revisions),
+    )
+    store.migrate()
+    return store
+
+
+def build(
+    config: Config,
+    *,
+    registry: Registry | None = None,
+    extra_plugins: Iterable[object] = (),
+) -> Pipeline:
+    """A ready pipeline: state migrated, sinks configured, pending writes completed."""
+    registry = registry or registry_for(config, extra_plugins=extra_plugins)
+    for src in config.sources:
+        if src.enabled:
+            registry.source_kind(src.kind).check(config.to_source(src))
+    sinks = []
+    for name in config.corpus.sinks:
+        if name not in registry.sinks:
+            raise ConfigError(
+                f"config {config.where}: [corpus] sinks: no sink named {name!r}; "
+                f"registered: {', '.join(registry.sinks)}"
+            )
+        sink = registry.sinks[name]
+        options = dict(config.sinks.get(name, {}))
+        if name == "corpus":
+            options.setdefault("path", str(config.corpus_path))
+        elif "file" in options:
+            options["file"] = str(config.base / options["file"])
+        sink.configure(options)
+        sinks.append(sink)
+    transforms = _select(
+        "transforms", registry.transforms, config.pipeline.transforms, config.where
+    )
+    filters = _select("filters", registry.filters, config.pipeline.filters, config.where)
+    store = open_state(config)
+    pipeline = Pipeline(
+        registry=registry,
+        store=store,
+        fetcher=HttpFetcher(fetch_settings(config)),
+        sinks=sinks,
+        transforms=transforms,
+        filters=filters,
+        front_matter=config.corpus.front_matter,
+    )
+    index_corpus(registry, store, config.corpus_path)
+    pipeline.complete_pending()
+    return pipeline
+
+
+@contextmanager
+def running(config: Config, *, extra_plugins: Iterable[object] = ()) -> Iterator[Pipeline]:
+    """``build`` as a context manager that closes the fetcher and the state."""
+    pipeline = build(config, extra_plugins=extra_plugins)
+    try:
+        yield pipeline
+    finally:
+        pipeline.close()

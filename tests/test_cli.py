@@ -1,0 +1,159 @@
+"""The command line: schemas, exit statuses, one-line errors, config editing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from feedgen import rss
+from localserver import LocalServer, Reply
+from seedwatch.daemon.cli import main
+
+DATA = Path(__file__).parent / "data"
+SCHEMA_KEYS = [
+    "key", "parser", "source", "url", "guid", "title", "author", "site", "published",
+    "updated", "text", "tags", "thread", "extra",
+]  # fmt: skip
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "seedwatch", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_parse_json_prints_the_item_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    feed = DATA / "feeds" / "rss2_wordpress_tenderlovemaking.xml"
+    code, out, _ = cli(capsys, "parse", str(feed), "--json")
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 10
+    for item in lines:
+        assert list(item) == SCHEMA_KEYS
+        assert item["parser"] == "rss" and item["source"] is None
+        assert item["published"].endswith("+00:00")
+
+
+def test_parse_of_garbage_exits_1_with_one_line(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    proc = run_cli("parse", str(garbage), "--json")
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "no parser recognises" in proc.stderr
+
+
+def test_parse_with_unknown_parser_names_the_known_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = cli(
+        capsys, "parse", str(DATA / "seeds" / "003_3e2d132cdabf0ac4.txt"), "--parser", "nope"
+    )
+    assert code == 1 and "no parser named 'nope'" in err and "rss" in err
+
+
+def test_parse_a_url_from_a_local_server(
+    server: LocalServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = server.route("/f.xml", Reply(body=rss(2)))
+    code, out, _ = cli(capsys, "parse", url, "--json")
+    assert code == 0 and [json.loads(x)["guid"] for x in out.splitlines()] == ["item-0", "item-1"]
+
+
+def test_a_bad_config_names_file_source_and_field(tmp_path: Path) -> None:
+    config = tmp_path / "seedwatch.toml"
+    config.write_text(
+        '[[sources]]\nid = "hn"\nurl = "http://127.0.0.1:9/x"\nmin_interval = "soon"\n'
+    )
+    proc = run_cli("--config", str(config), "config", "check")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"seedwatch: config {config}, source 'hn': field \"min_interval\": "
+        f"expected a duration such as \"15m\", got 'soon'"
+    )
+
+
+def test_config_check_accepts_a_good_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "seedwatch.toml"
+    config.write_text('[[sources]]\nid = "a"\nurl = "http://127.0.0.1:9/a.xml"\nparser = "rss"\n')
+    code, out, _ = cli(capsys, "--config", str(config), "config", "check")
+    assert code == 0 and "ok, 1 source(s)" in out
+
+
+def test_sources_add_remove_and_opml_round_trip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "seedwatch.toml"
+    config.write_text('# my sources\n[corpus]\npath = "corpus"\n')
+    code, _, err = cli(
+        capsys, "--config", str(config), "sources", "add", "blog", "http://127.0.0.1:9/feed"
+    )
+    assert code == 0, err
+    assert "# my sources" in config.read_text()  # the user's comments survive
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body>'
+        '<outline text="Tech"><outline text="Some Blog" xmlUrl="http://127.0.0.1:9/a.xml"/>'
+        '<outline text="Blog" xmlUrl="http://127.0.0.1:9/feed"/></outline></body></opml>'
+    )
+    code, out, _ = cli(capsys, "--config", str(config), "sources", "import-opml", str(opml))
+    assert code == 0 and "imported 1 source(s)" in out  # the known URL is skipped
+    code, out, _ = cli(capsys, "--config", str(config), "sources", "export-opml")
+    assert out.count("<outline") == 2 and 'xmlUrl="http://127.0.0.1:9/a.xml"' in out
+    code, _, _ = cli(capsys, "--config", str(config), "sources", "remove", "blog")
+    assert code == 0 and 'id = "blog"' not in config.read_text()
+    code, _, err = cli(capsys, "--config", str(config), "sources", "remove", "blog")
+    assert code == 2 and "no source 'blog'" in err
+
+
+def test_plugins_lists_the_builtins(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "plugins")
+    assert code == 0
+    assert "seedwatch.plugins.builtin.rss (built-in)" in out and "parser rss" in out
+
+
+def test_run_once_then_status(server: LocalServer, tmp_path: Path) -> None:
+    url = server.route("/f.xml", Reply(body=rss(3)))
+    config = tmp_path / "seedwatch.toml"
+    config.write_text(f'[[sources]]\nid = "gen"\nurl = "{url}"\n')
+    proc = run_cli("--config", str(config), "run", "--once")
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.split()) == 3 and "3 item(s) added" in proc.stderr
+    again = run_cli("--config", str(config), "run", "--once")
+    assert again.stdout == "" and "0 item(s) added" in again.stderr
+    status = run_cli("--config", str(config), "status")
+    assert "gen: ok" in status.stdout and "3 item(s)" in status.stdout
+
+
+def test_run_once_exits_1_when_a_source_fails(tmp_path: Path) -> None:
+    config = tmp_path / "seedwatch.toml"
+    config.write_text('[[sources]]\nid = "down"\nurl = "http://127.0.0.1:9/feed.xml"\n')
+    proc = run_cli("--config", str(config), "run", "--once")
+    assert proc.returncode == 1 and "FAILED (connect)" in proc.stderr
+
+
+def test_the_example_config_in_deploy_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).parent.parent / "deploy" / "seedwatch.example.toml"
+    code, _out, err = cli(capsys, "--config", str(example), "config", "check")
+    assert code == 0, err

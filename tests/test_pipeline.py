@@ -1,0 +1,277 @@
+"""The pipeline end to end: a real local HTTP server, real SQLite, a real corpus folder."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from feedgen import article, rss
+from localserver import LocalServer, Reply
+from seedwatch import Document, Filter, Item, Parser, Source, Transform, hookimpl
+from seedwatch.daemon import config as config_mod
+from seedwatch.daemon import runtime
+from seedwatch.daemon.pipeline import Pipeline
+
+SEEDS = Path(__file__).parent / "data" / "seeds"
+
+
+@dataclass
+class Harness:
+    tmp: Path
+    config: config_mod.Config
+    pipeline: Pipeline
+
+    def source(self, source_id: str) -> Source:
+        return self.config.source(source_id)
+
+    def poll(self, source_id: str, **kw: Any) -> Any:
+        return self.pipeline.poll_source(self.source(source_id), **kw)
+
+    def files(self) -> list[str]:
+        folder = self.tmp / "corpus"
+        return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
+    built: list[Harness] = []
+
+    def make(
+        sources: list[dict[str, Any]], *, plugins: Iterable[object] = (), **sections: Any
+    ) -> Harness:
+        data = {
+            "corpus": {"path": "corpus"},
+            "state": {"url": "sqlite:///state/state.db"},
+            "fetch": {"total_timeout": "10s"},
+            "sources": sources,
+            **sections,
+        }
+        config = config_mod.from_dict(data, file=tmp_path / "seedwatch.toml")
+        h = Harness(tmp_path, config, runtime.build(config, extra_plugins=plugins))
+        built.append(h)
+        return h
+
+    yield make
+    for h in built:
+        h.pipeline.close()
+
+
+def test_new_items_become_corpus_files_numbered_after_the_seeds(
+    server: LocalServer, tmp_path: Path, harness: Callable[..., Harness]
+) -> None:
+    shutil.copytree(SEEDS, tmp_path / "corpus")
+    url = server.route("/feed.xml", Reply(body=rss(3)))
+    h = harness([{"id": "gen", "url": url}])
+    result = h.poll("gen")
+    assert result.error is None and result.accepted == 3
+    new = [n for n in h.files() if not (SEEDS / n).exists()]
+    assert [n[:4] for n in new] == ["005_", "006_", "007_"]
+    text = (tmp_path / "corpus" / new[0]).read_text()
+    meta = yaml.safe_load(text.split("---\n")[1])
+    assert meta["seedwatch"] == 1 and meta["source"] == "gen" and meta["parser"] == "rss"
+    assert meta["guid"] == "item-0" and meta["title"] == "Item 0"
+    assert text.endswith(article(0) + "\n")
+    for seed in SEEDS.iterdir():  # existing files are never touched
+        assert (tmp_path / "corpus" / seed.name).read_bytes() == seed.read_bytes()
+
+
+def test_second_poll_is_conditional_and_adds_nothing(
+    server: LocalServer, harness: Callable[..., Harness]
+) -> None:
+    body = rss(4)
+
+    def feed(req: Any) -> Reply:
+        if req.headers.get("If-None-Match") == '"v1"':
+            return Reply(304, content_type=None)
+        return Reply(body=body, headers={"ETag": '"v1"'})
+
+    url = server.route("/feed.xml", feed)
+    h = harness([{"id": "gen", "url": url}])
+    assert h.poll("gen").accepted == 4
+    second = h.poll("gen")
+    assert second.not_modified == 1 and second.accepted == 0 and second.error is None
+    assert server.hits("/feed.xml")[-1].headers.get("If-None-Match") == '"v1"'
+    assert len(h.files()) == 4
+
+
+def test_a_failing_source_keeps_what_was_recorded_and_counts_the_error(
+    server: LocalServer, harness: Callable[..., Harness]
+) -> None:
+    replies = iter([Reply(body=rss(2)), Reply(500, b"oops", content_type="text/plain")])
+    url = server.route("/feed.xml", lambda req: next(replies))
+    h = harness([{"id": "gen", "url": url}])
+    assert h.poll("gen").accepted == 2
+    failed = h.poll("gen")
+    assert failed.error and "500" in failed.error and failed.error_category == "http-5xx"
+    state = h.pipeline.store.source_state("gen")
+    assert state.consecutive_errors == 1 and state.items_accepted == 2
+    assert len(h.files()) == 2
+
+
+def test_the_same_story_through_two_feeds_is_written_once(
+    server: LocalServer, harness: Callable[..., Harness]
+) -> None:
+    a = server.route("/a.xml", Reply(body=rss(3)))
+    b = server.route("/b.xml", Reply(body=rss(3, base="http://mirror.example/")))
+    h = harness([{"id": "a", "url": a}, {"id": "b", "url": b}])
+    assert h.poll("a").accepted == 3
+    mirrored = h.poll("b")
+    assert mirrored.accepted == 0 and mirrored.rejected == 3
+    assert len(h.files()) == 3
+
+
+class RaisingParser(Parser):
+    name = "raising"
+
+    def sniff(self, document: Document) -> float:
+        return 0.0
+
+    def parse(self, document: Document) -> Iterator[Item]:
+        yield Item(key="first", text="fine", parser=self.name)
+        raise RuntimeError("the plugin broke")
+
+
+class RaisingPlugin:
+    @hookimpl
+    def register_parsers(self, register: Callable[[Parser], None]) -> None:
+        register(RaisingParser())
+
+
+def test_a_plugin_that_raises_fails_one_document_and_names_itself(
+    server: LocalServer, harness: Callable[..., Harness]
+) -> None:
+    bad = server.route("/bad", Reply(body=b"anything"))
+    good = server.route("/good.xml", Reply(body=rss(1)))
+    h = harness(
+        [{"id": "bad", "url": bad, "parser": "raising"}, {"id": "good", "url": good}],
+        plugins=[RaisingPlugin()],
+    )
+    result = h.poll("bad")
+    assert result.failed_documents == 1 and result.accepted == 1  # the first item is kept
+    assert result.error and "raising" in result.error and "the plugin broke" in result.error
+    assert h.poll("good").accepted == 1
+
+
+class Shout(Transform):
+    name = "shout"
+
+    def apply(self, item: Item, source: Source | None) -> Item:
+        return replace(item, title=(item.title or "").upper())
+
+
+class NoOdd(Filter):
+    name = "no-odd"
+
+    def check(self, item: Item, source: Source | None) -> str | None:
+        return "odd item" if item.title and item.title[-1] in "13579" else None
+
+
+class EditorialPlugin:
+    @hookimpl
+    def register_transforms(self, register: Callable[[Transform], None]) -> None:
+        register(Shout())
+
+    @hookimpl
+    def register_filters(self, register: Callable[[Filter], None]) -> None:
+        register(NoOdd())
+
+
+def test_transforms_then_filters_apply_to_every_item(
+    server: LocalServer, tmp_path: Path, harness: Callable[..., Harness]
+) -> None:
+    url = server.route("/feed.xml", Reply(body=rss(4)))
+    h = harness([{"id": "gen", "url": url}], plugins=[EditorialPlugin()])
+    result = h.poll("gen")
+    assert result.accepted == 2 and result.rejected == 2
+    titles = sorted(
+        yaml.safe_load((tmp_path / "corpus" / n).read_text().split("---\n")[1])["title"]
+        for n in h.files()
+    )
+    assert titles == ["ITEM 0", "ITEM 2"]
+
+
+def test_pipeline_config_can_disable_a_filter(
+    server: LocalServer, harness: Callable[..., Harness]
+) -> None:
+    url = server.route("/feed.xml", Reply(body=rss(4)))
+    h = harness(
+        [{"id": "gen", "url": url}],
+        plugins=[EditorialPlugin()],
+        pipeline={"filters": [], "transforms": ["shout"]},
+    )
+    assert h.poll("gen").accepted == 4
+
+
+def test_dry_run_records_nothing(server: LocalServer, harness: Callable[..., Harness]) -> None:
+    url = server.route("/feed.xml", Reply(body=rss(3)))
+    h = harness([{"id": "gen", "url": url}])
+    result = h.poll("gen", backfill=True, dry_run=True)
+    assert result.accepted == 3
+    assert h.files() == [] and h.pipeline.store.stats()["items_pending"] == 0
+    assert h.poll("gen").accepted == 3
+
+
+class PagedParser(Parser):
+    """Pages ``/p/N`` hold item N and link to ``/p/N+1``, plus off-site and local links."""
+
+    name = "paged"
+
+    def sniff(self, document: Document) -> float:
+        return 0.0
+
+    def parse(self, document: Document) -> Iterator[Item]:
+        n = int(document.url.rsplit("/", 1)[1])
+        yield Item(key=f"page-{n}", text=article(n), parser=self.name, url=document.url)
+
+    def next_pages(self, document: Document) -> list[str]:
+        n = int(document.url.rsplit("/", 1)[1])
+        base = document.url.rsplit("/", 1)[0]
+        return [f"{base}/{n + 1}", "http://elsewhere.invalid/p/1", "file:///etc/passwd"]
+
+    def live_pages(self, document: Document) -> list[str]:
+        base = document.url.rsplit("/", 1)[0]
+        return [f"{base}/{n}" for n in (5, 4, 3, 2)]
+
+
+class PagedPlugin:
+    @hookimpl
+    def register_parsers(self, register: Callable[[Parser], None]) -> None:
+        register(PagedParser())
+
+
+def test_backfill_follows_next_pages_on_the_same_site_only(
+    server: LocalServer, harness: Callable[..., Harness]
+) -> None:
+    for n in range(1, 6):
+        server.route(f"/p/{n}", Reply(body=b"page", content_type="text/html"))
+    h = harness(
+        [{"id": "paged", "url": server.url("/p/1"), "parser": "paged"}], plugins=[PagedPlugin()]
+    )
+    result = h.poll("paged", backfill=True)
+    assert result.accepted == 5 and result.documents == 5
+    assert result.error and "404" in result.error  # /p/6 does not exist
+    assert not any("passwd" in r.path for r in server.requests)
+    again = h.poll("paged", backfill=True, max_pages=2)
+    assert again.documents == 2 and again.accepted == 0
+
+
+def test_live_poll_walks_back_until_a_page_brings_nothing_new(
+    server: LocalServer, harness: Callable[..., Harness]
+) -> None:
+    for n in range(1, 6):
+        server.route(f"/p/{n}", Reply(body=b"page", content_type="text/html"))
+    h = harness(
+        [{"id": "paged", "url": server.url("/p/1"), "parser": "paged"}], plugins=[PagedPlugin()]
+    )
+    first = h.poll("paged")
+    assert first.accepted == 5  # page 1, then 5, 4, 3, 2: all new
+    server.requests.clear()
+    second = h.poll("paged")
+    assert second.accepted == 0
+    assert [r.path for r in server.requests] == ["/p/1", "/p/5"]  # stopped at the first old page
