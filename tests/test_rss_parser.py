@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,9 @@ from seedwatch.contracts import Parser
 from seedwatch.errors import ParseError
 from seedwatch.models import Document, Item, Source
 from seedwatch.plugins.builtin.feedparse import run_feedparser
+from seedwatch.plugins.builtin.rss import body_text
 from seedwatch.plugins.manager import build_registry
+from seedwatch.text import html_to_text
 
 DATA = Path(__file__).parent / "data"
 FEEDS = DATA / "feeds"
@@ -480,6 +483,25 @@ def test_item_without_guid_or_link_gets_a_stable_content_key(rss: Parser) -> Non
     assert first.url is None and first.guid is None
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "one line",
+        "a\r\nb\rc\nd",
+        " x \n\n y ",
+        "\u00a0\n\u00a0",
+        "zero\u200bwidth",
+        "tab\there",
+        "\n\n",
+        "x\u2028y",
+        " \u00a0 \nq",
+    ],
+)
+def test_untagged_html_body_gives_what_html_to_text_gives(body: str) -> None:
+    # rss skips the tree for HTML bodies without "<" or "&"; same text either way.
+    assert body_text(body, is_html=True) == html_to_text(body)
+
+
 # -- relative links ------------------------------------------------------------------
 
 
@@ -675,6 +697,22 @@ def test_json_feed_sniffed_by_version_key_or_media_type(rss: Parser) -> None:
     other_json = b'{"items": [], "title": "x"}'
     assert rss.sniff(doc(other_json, media_type="application/json")) == 0
     assert rss.sniff(doc(other_json, media_type="application/feed+json")) > 0.5
+
+
+def test_sniff_is_quick_on_blanks_and_unclosed_markup(rss: Parser) -> None:
+    heads = (
+        b" " * 4096 + b"x",
+        b"<?xml " * 700,
+        b"<!--" * 1000,
+        b"\n" * 4000 + b"<",
+        b"<?a?>" * 800 + b"x",
+        b" <!--a--> " * 400 + b"x",
+        b"<!DOCTYPE x [" * 300,
+    )
+    for head in heads:
+        started = time.perf_counter()
+        assert rss.sniff(doc(head)) == 0
+        assert time.perf_counter() - started < 0.5
 
 
 def test_sniff_looks_only_at_the_head(rss: Parser) -> None:

@@ -40,13 +40,41 @@ log = logging.getLogger(__name__)
 FEED_MEDIA_TYPES = frozenset(
     {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json"}
 )
-XML_MEDIA_TYPES = frozenset({"application/xml", "text/xml"})
 
-# The root element's local name, after the prolog, comments and a doctype.
-_ROOT = re.compile(
-    r"(?:\s+|<\?.*?\?>|<!--.*?-->|<!doctype[^\[>]*(?:\[.*?\])?\s*>)*<(?:[\w.-]+:)?([\w.-]+)",
-    re.S | re.I,
-)
+_SPACE = re.compile(r"\s*")
+_TAG = re.compile(r"<(?:[\w.-]+:)?([\w.-]+)")
+
+
+def root_name(head: str) -> str | None:
+    """The local name of the first element of ``head``, after the XML
+    declaration, processing instructions, comments and a doctype; ``None``
+    when ``head`` does not open with markup. A scan, not one regular
+    expression: alternatives repeated under ``*`` backtrack exponentially on
+    a run of them that leads nowhere."""
+    pos = 0
+    while True:
+        space = _SPACE.match(head, pos)
+        pos = space.end() if space else pos
+        if head.startswith("<?", pos):
+            close = head.find("?>", pos + 2)
+            pos = -1 if close < 0 else close + 2
+        elif head.startswith("<!--", pos):
+            close = head.find("-->", pos + 4)
+            pos = -1 if close < 0 else close + 3
+        elif head[pos : pos + 9].lower() == "<!doctype":
+            close = head.find(">", pos)
+            subset = head.find("[", pos, close if close >= 0 else len(head))
+            if subset >= 0:  # an internal subset may hold ">"
+                end = head.find("]", subset)
+                close = -1 if end < 0 else head.find(">", end)
+            pos = -1 if close < 0 else close + 1
+        else:
+            match = _TAG.match(head, pos)
+            return match.group(1) if match else None
+        if pos < 0:
+            return None
+
+
 _ATOM_NS = ("http://www.w3.org/2005/Atom", "http://purl.org/atom/ns#")
 _RSS1_NS = ("http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simple/0.9/")
 # A feed inside an HTML envelope (a real Atom feed served wrapped in XHTML):
@@ -72,8 +100,7 @@ def sniff_feed(document: Document) -> float:
         # The version key may come after a long "items" list; the media type
         # then has to say it.
         return 0.8 if media == "application/feed+json" else 0.0
-    match = _ROOT.match(head)
-    root = match.group(1).lower() if match else ""
+    root = (root_name(head) or "").lower()
     if root == "rss":
         return 0.95 + bonus
     if root == "feed":
@@ -98,7 +125,7 @@ _ZONES = {"EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST
 
 
 def _offset(raw: str) -> timezone | None:
-    match = _OFFSET.search(raw)
+    match = _OFFSET.search(raw[-40:])
     if match is None:
         return None
     sign, hours, minutes, name = match.groups()
@@ -134,7 +161,6 @@ def feed_date(raw: object, parsed: Sequence[int] | None) -> datetime | None:
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 _WS = re.compile(r"\s+")
-_LINE_BREAKS = re.compile(r"\s*(?:\r\n?|\n)\s*")
 
 
 def _one_line(value: str, kind: str | None) -> str:
@@ -144,7 +170,7 @@ def _one_line(value: str, kind: str | None) -> str:
     return _WS.sub(" ", value).strip()
 
 
-def _body_text(body: str, is_html: bool) -> str:
+def body_text(body: str, is_html: bool) -> str:
     # We write plain text, so feedparser's sanitizer and relative-URI
     # rewriting (both off, see ``feedparse``) would only rework markup we then
     # drop: lxml turns the unsanitized HTML into text once, here.
@@ -154,7 +180,8 @@ def _body_text(body: str, is_html: bool) -> str:
         return html_to_text(body)
     # Markup without a tag or an entity (a third of real feeds' bodies): what
     # html_to_text gives, one paragraph keeping its lines, without a tree.
-    return clean_text(_LINE_BREAKS.sub("\n", body))
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return clean_text("\n".join(line for line in lines if not line.isspace() and line))
 
 
 def _is_absolute(url: str) -> bool:
@@ -314,7 +341,7 @@ def make_item(
     link_is_key: bool = False,
 ) -> Item | None:
     """The Item of one entry; ``None`` for an entry with nothing in it at all."""
-    text = _body_text(entry.body, entry.body_is_html) if entry.body else ""
+    text = body_text(entry.body, entry.body_is_html) if entry.body else ""
     extra: dict[str, Any] = {}
     if not text and entry.title:
         text = entry.title
@@ -346,20 +373,18 @@ def make_item(
 
 
 def _not_a_feed(document: Document, result: Mapping[str, Any]) -> ParseError:
-    head = document.head(1024).lstrip("\ufeff").lstrip()
-    match = _ROOT.match(head)
-    root = match.group(1).lower() if match else ""
+    root = root_name(document.head().lstrip("\ufeff"))
     sample = document.content[:1024]
-    if root == "html":
+    if root is not None and root.lower() == "html":
         reason = "an HTML page, not an RSS/Atom/RDF feed"
     elif b"\x00" in sample or sum(b < 9 or 13 < b < 32 for b in sample) > len(sample) // 20:
         reason = "binary data, not a feed"
-    elif not match:
+    elif root is None:
         reason = "not XML: no root element"
     elif result.get("bozo_exception") is not None:
         reason = f"malformed XML with no feed entries ({result['bozo_exception']})"
     else:
-        reason = f"<{match.group(1)}> is not an RSS, Atom or RDF root element"
+        reason = f"<{root}> is not an RSS, Atom or RDF root element"
     return ParseError(f"{document.url}: {reason}")
 
 
