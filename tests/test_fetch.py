@@ -415,7 +415,7 @@ def test_server_that_never_answers_times_out() -> None:
     with RawServer(silent) as raw, HttpFetcher(settings) as f:
         started = time.monotonic()
         error = fetch_error(f, raw.url("/feed"))
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 3  # 0.5 s read timeout, slack for a loaded machine
     assert error.category == "timeout" and "sent nothing for 0.5s" in str(error)
 
 
@@ -429,7 +429,7 @@ def test_body_trickling_a_byte_a_second_is_cut_at_the_total_deadline(
         error = fetch_error(f, url)
     elapsed = time.monotonic() - started
     assert error.category == "timeout" and "total limit of 1.5s" in str(error)
-    assert 1.4 < elapsed < 2.5
+    assert 1.4 < elapsed < 3.5  # cut at 1.5 s, not after the body (never)
 
 
 def test_status_line_trickling_is_cut_at_the_total_deadline() -> None:
@@ -445,7 +445,7 @@ def test_status_line_trickling_is_cut_at_the_total_deadline() -> None:
         started = time.monotonic()
         error = fetch_error(f, raw.url("/feed"))
     assert error.category == "timeout" and "total limit of 1s" in str(error)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 3  # cut at 1 s, not at the 10,000th byte
 
 
 # -- redirects -------------------------------------------------------------------
