@@ -15,6 +15,8 @@ from seedwatch.state.store import Store
 
 FETCHED = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 LONG = " ".join(f"word{i}" for i in range(40))
+# A second text that shares nothing with LONG (LONG plus one word is a near duplicate).
+OTHER = " ".join(f"other{i}" for i in range(40))
 
 
 def rendered(item: Item, fetched: datetime, revision_of: str | None) -> str:
@@ -43,7 +45,7 @@ def test_migrate_is_idempotent_and_uses_wal(store: Store, tmp_path: Path) -> Non
 
 def test_admit_records_pending_with_sequence_numbers(store: Store) -> None:
     out = store.admit(
-        [(item(key="a", guid="a"), FETCHED), (item(key="b", guid="b", text=LONG + " b"), FETCHED)],
+        [(item(key="a", guid="a"), FETCHED), (item(key="b", guid="b", text=OTHER), FETCHED)],
         rendered,
     )
     entries = [entry for _, entry in out]

@@ -10,13 +10,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
     Dialect,
+    ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -112,6 +117,62 @@ corpus_files = Table(
 # Named counters; "corpus_seq" is the next free corpus sequence number.
 counters = Table(
     "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+# -- de-duplication (state/dedup) ---------------------------------------------
+# Rows hang off items.id and go with it. The two big tables are clustered by
+# (item_id, ...) and looked up through one secondary index; on SQLite they are
+# WITHOUT ROWID tables (the option is ignored elsewhere), which stores each
+# row once instead of twice.
+
+# What the layers keep per recorded item: the total characters of its
+# fingerprinted paragraphs, its MinHash signature, and its title key.
+dedup_items = Table(
+    "dedup_items",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_chars", Integer, nullable=False),
+    Column("signature", LargeBinary),
+    Column("site", String(255)),
+    Column("title_key", String(32)),
+    Column("published", UTCDateTime),
+    Index("ix_dedup_items_title", "title_key"),
+)
+
+# Containment: one row per distinct paragraph (whole) or line of a
+# multi-line paragraph; fp is the first 64 bits of its fingerprint.
+dedup_units = Table(
+    "dedup_units",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("fp", BigInteger, nullable=False),
+    Column("para", Integer, nullable=False),
+    Column("chars", Integer, nullable=False),
+    Column("whole", Boolean, nullable=False),
+    PrimaryKeyConstraint("item_id", "fp"),
+    Index("ix_dedup_units_fp", "fp"),
+    sqlite_with_rowid=False,
+)
+
+# Near duplicates: the LSH index, one row per band of each item's MinHash.
+dedup_bands = Table(
+    "dedup_bands",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("band", SmallInteger, nullable=False),
+    Column("bucket", BigInteger, nullable=False),
+    PrimaryKeyConstraint("item_id", "band"),
+    Index("ix_dedup_bands_bucket", "bucket"),
+    sqlite_with_rowid=False,
+)
+
+# The MinHash/LSH shape the state was built with (num_perm, bands, rows,
+# shingle): fixed at creation, since stored signatures depend on it.
+dedup_params = Table(
+    "dedup_params",
     metadata,
     Column("name", String(64), primary_key=True),
     Column("value", Integer, nullable=False),

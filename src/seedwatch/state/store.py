@@ -27,7 +27,17 @@ from seedwatch.corpus import file_name
 from seedwatch.errors import ConfigError
 from seedwatch.models import Item
 from seedwatch.state import schema
-from seedwatch.state.dedup import DEFAULT_LAYERS, Candidate, DedupSettings, Layer, judge
+from seedwatch.state.dedup import (
+    DEFAULT_LAYERS,
+    Candidate,
+    DedupSettings,
+    Layer,
+    Layout,
+    count_rejection,
+    judge,
+    layout,
+    record,
+)
 from seedwatch.state.schema import corpus_files, counters, items, sources
 
 CORPUS_SEQ = "corpus_seq"
@@ -107,6 +117,7 @@ class Store:
             )
         self.dedup = dedup or DedupSettings()
         self.layers = tuple(layers)
+        self._layout: Layout | None = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -179,10 +190,22 @@ class Store:
 
     # -- items ------------------------------------------------------------
 
+    def dedup_layout(self) -> Layout:
+        """The state's MinHash/LSH shape, fixed in the state on first use (in a
+        transaction of its own, taken before any other)."""
+        if self._layout is None:
+            with self.engine.begin() as conn:
+                self._layout = layout(conn, self.dedup)
+        return self._layout
+
+    def _candidate(self, item: Item) -> Candidate:
+        return Candidate(item, self.dedup_layout(), self.dedup.paragraph_min_words)
+
     def judge(self, item: Item) -> Verdict:
         """The de-duplication verdict for ``item``, recording nothing (dry runs, explain)."""
+        cand = self._candidate(item)
         with self.engine.connect() as conn:
-            return judge(conn, Candidate.of(item), self.dedup, self.layers)
+            return judge(conn, cand, self.dedup, self.layers)
 
     def admit(
         self, batch: Iterable[tuple[Item, datetime]], render: Render
@@ -194,17 +217,19 @@ class Store:
         """
         out: list[tuple[Verdict, Accepted | None]] = []
         created = now()
+        self.dedup_layout()
         with self.engine.begin() as conn:
             for item, fetched in batch:
-                cand = Candidate.of(item)
+                cand = self._candidate(item)
                 verdict = judge(conn, cand, self.dedup, self.layers)
                 if not verdict.accepted:
+                    count_rejection(conn, verdict.layer)
                     out.append((verdict, None))
                     continue
                 seq = self._reserve_seq(conn)
                 name = file_name(seq, item.text)
                 rendered = render(item, fetched, verdict.revision_of)
-                conn.execute(
+                inserted = conn.execute(
                     insert(items).values(
                         key=item.key,
                         source_id=item.source,
@@ -222,7 +247,9 @@ class Store:
                         fetched=fetched,
                         created=created,
                     )
-                )
+                    .returning(items.c.id)
+                ).scalar_one()
+                record(conn, [(inserted, cand)])
                 # The file is ours: the indexer must not read it back as a found file.
                 conn.execute(
                     insert(corpus_files).values(
@@ -296,10 +323,12 @@ class Store:
     def index_file(self, name: str, seq: int, size: int, found: Sequence[Item]) -> None:
         """Record a corpus file found on disk and the items it holds."""
         at = now()
+        self.dedup_layout()
         with self.engine.begin() as conn:
+            recorded = []
             for item in found:
-                cand = Candidate.of(item)
-                conn.execute(
+                cand = self._candidate(item)
+                inserted = conn.execute(
                     insert(items).values(
                         key=item.key,
                         source_id=item.source,
@@ -313,7 +342,10 @@ class Store:
                         status="indexed",
                         created=at,
                     )
-                )
+                    .returning(items.c.id)
+                ).scalar_one()
+                recorded.append((inserted, cand))
+            record(conn, recorded)
             conn.execute(
                 insert(corpus_files).values(
                     name=name, seq=seq, size=size, items=len(found), indexed=at

@@ -1,0 +1,35 @@
+"""De-duplication: the layers, what they compare, their index in the state, explain.
+
+- ``settings``: ``DedupSettings`` (the ``[dedup]`` table) and per-source policies;
+- ``features``: fingerprints, paragraph units, MinHash signatures (no database);
+- ``layers``: identity, title, exact, containment, near; ``judge``;
+- ``index``: the rows the layers look up, written when an item is recorded;
+- ``explain``: every layer's finding for one item, for ``seedwatch dedup explain``.
+"""
+
+from __future__ import annotations
+
+from seedwatch.state.dedup.explain import Explanation, explain
+from seedwatch.state.dedup.features import Candidate, Layout
+from seedwatch.state.dedup.index import count_rejection, layout, record, rejection_counts
+from seedwatch.state.dedup.layers import DEFAULT_LAYERS, Check, Layer, examine, judge
+from seedwatch.state.dedup.settings import DedupSettings, SourcePolicy, policies
+
+__all__ = [
+    "DEFAULT_LAYERS",
+    "Candidate",
+    "Check",
+    "DedupSettings",
+    "Explanation",
+    "Layer",
+    "Layout",
+    "SourcePolicy",
+    "count_rejection",
+    "examine",
+    "explain",
+    "judge",
+    "layout",
+    "policies",
+    "record",
+    "rejection_counts",
+]

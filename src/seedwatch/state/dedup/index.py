@@ -1,0 +1,118 @@
+"""The de-duplication index in the state database: writing it, and its shape.
+
+``record`` stores, for items just recorded in ``items``, what the content
+layers look up later: paragraph units, the MinHash signature and its LSH
+band buckets, the title key. Everything lives in the database (SQLite or
+PostgreSQL), so a daemon's memory does not grow with the corpus.
+``layout`` reads the MinHash/LSH shape the state was created with (or fixes
+it on first use); ``count_rejection`` keeps the per-layer rejection counts
+that ``seedwatch status`` shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from seedwatch.errors import ConfigError
+from seedwatch.state.dedup.features import Candidate, Layout, to_bytes
+from seedwatch.state.dedup.settings import DedupSettings
+from seedwatch.state.schema import counters, dedup_bands, dedup_items, dedup_params, dedup_units
+
+REJECTED = "rejected."
+# Counters created by the migration, so that concurrent nodes only ever UPDATE them.
+LAYER_NAMES = ("identity", "title", "revision", "exact", "containment", "near")
+_PARAMS = ("num_perm", "bands", "rows", "shingle")
+
+
+def layout(conn: Connection, settings: DedupSettings) -> Layout:
+    """The state's MinHash/LSH shape; fixed from ``settings`` on first use.
+
+    A state keeps the shape it was created with: its signatures and band
+    buckets depend on it. ``ConfigError`` when the settings ask for another.
+    """
+    stored = dict(conn.execute(select(dedup_params.c.name, dedup_params.c.value)).all())
+    if not stored:
+        chosen = Layout.choose(settings.num_perm, settings.shingle, settings.near, settings.bands)
+        conn.execute(
+            insert(dedup_params),
+            [{"name": name, "value": getattr(chosen, name)} for name in _PARAMS],
+        )
+        return chosen
+    have = Layout(**{name: int(stored[name]) for name in _PARAMS})
+    wanted = {"num_perm": settings.num_perm, "shingle": settings.shingle}
+    if settings.bands is not None:
+        wanted["bands"] = settings.bands
+    for name, value in wanted.items():
+        if getattr(have, name) != value:
+            raise ConfigError(
+                f"[dedup] {name} = {value}, but this state was built with "
+                f"{name} = {getattr(have, name)} and its signatures depend on it; "
+                f"set it back, or start a new state and re-index the corpus"
+            )
+    return have
+
+
+def record(conn: Connection, entries: Sequence[tuple[int, Candidate]]) -> None:
+    """Store the index rows of freshly recorded items (``items.id``, candidate)."""
+    item_rows: list[dict[str, Any]] = []
+    unit_rows: list[dict[str, Any]] = []
+    band_rows: list[dict[str, Any]] = []
+    for item_id, cand in entries:
+        seen: set[int] = set()
+        whole_chars = 0
+        for unit in cand.units:
+            if unit.whole:
+                whole_chars += unit.chars
+            if unit.key in seen:
+                continue
+            seen.add(unit.key)
+            unit_rows.append(
+                {
+                    "item_id": item_id,
+                    "fp": unit.key,
+                    "para": unit.para,
+                    "chars": unit.chars,
+                    "whole": unit.whole,
+                }
+            )
+        sig = cand.signature
+        item_rows.append(
+            {
+                "item_id": item_id,
+                "unit_chars": whole_chars,
+                "signature": to_bytes(sig) if sig is not None else None,
+                "site": cand.site,
+                "title_key": cand.title_key,
+                "published": cand.moment,
+            }
+        )
+        band_rows.extend(
+            {"item_id": item_id, "band": band, "bucket": bucket} for band, bucket in cand.bands
+        )
+    for table, rows in (
+        (dedup_items, item_rows),
+        (dedup_units, unit_rows),
+        (dedup_bands, band_rows),
+    ):
+        if rows:
+            conn.execute(insert(table), rows)
+
+
+def count_rejection(conn: Connection, layer: str) -> None:
+    name = REJECTED + layer
+    changed = conn.execute(
+        update(counters).where(counters.c.name == name).values(value=counters.c.value + 1)
+    ).rowcount
+    if not changed:
+        conn.execute(insert(counters).values(name=name, value=1))
+
+
+def rejection_counts(conn: Connection) -> dict[str, int]:
+    """Items rejected so far, by the layer that rejected them."""
+    rows = conn.execute(
+        select(counters.c.name, counters.c.value).where(counters.c.name.like(REJECTED + "%"))
+    )
+    return {str(name).removeprefix(REJECTED): int(value) for name, value in rows}
