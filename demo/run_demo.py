@@ -14,6 +14,8 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import yaml
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE.parent / "demo-run"
 PORT = 8765  # fixed so the sources' URLs stay the same from one run to the next
@@ -84,8 +86,8 @@ def main() -> int:
     added = sorted({p.name for p in corpus.iterdir()} - before)
     print(f"demo: {len(added)} file(s) added to {corpus} (it now holds {len(before) + len(added)})")
     for name in added[:10]:
-        text = (corpus / name).read_text(encoding="utf-8")
-        title = next((ln[7:] for ln in text.splitlines() if ln.startswith("title: ")), "")
+        head = (corpus / name).read_text(encoding="utf-8").split("---\n")[1]
+        title = yaml.safe_load(head).get("title") or ""
         print(f"  {name}  {title[:70]}")
     if len(added) > 10:
         print(f"  ... and {len(added) - 10} more")
