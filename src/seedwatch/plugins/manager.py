@@ -48,6 +48,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seedwatch.plugins.builtin.forums.phpbb",
     "seedwatch.plugins.builtin.forums.mybb",
     "seedwatch.plugins.builtin.forums.discourse",
+    "seedwatch.plugins.builtin.forums.smf",
+    "seedwatch.plugins.builtin.forums.invision",
 )
 
 

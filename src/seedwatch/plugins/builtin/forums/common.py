@@ -450,6 +450,12 @@ class ForumParser(Parser):
     def item(self, page: Page, post: Post, thread: Thread, site: str | None) -> Item:
         extra = {"post_id": post.id, **post.extra}
         break_paragraphs(post.body)
+        # "<li><p>text</p></li>" (Discourse and IPS loose lists): the paragraph is
+        # the item's text, not a block after an empty "- " line.
+        for para in find(post.body, ".//li/*[1][self::p]"):
+            item = para.getparent()
+            if item is not None and not (item.text or "").strip():
+                para.drop_tag()
         # Placeholders boards write as an embedded image's alt text (XenForo 1
         # "[\u200bIMG]", phpBB "Image") are chrome; smilies' alt text (":cool:") is not.
         for img in find(post.body, ".//img[@alt]"):

@@ -1,0 +1,138 @@
+"""Built-in parser ``invision``: Invision Community (IPS 4) topic pages, one Item per post.
+
+Posts are ``article.cPost#elComment_N`` holding ``div[data-commentID]``; the
+author is ``aside.cAuthorPane h3 strong`` (a profile link, or a guest's bare
+name); the date is "Posted <time datetime>" (UTC); the body is
+``div[data-role=commentContent]``. Quotes are ``blockquote.ipsQuote`` with
+``data-ipsquote-username`` and ``data-ipsquote-contentcommentid`` (the quoted
+post). The "Edited <time> by X" line (read into ``updated``) and spoiler
+headers are taken out of the body; reactions and the member signature sit
+outside it. IPS prints no post numbers; they are counted from the page's
+place in the topic (``data-ipsPagination-perPage``) when the page says it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from lxml.html import HtmlElement
+
+from seedwatch.contracts import Parser
+from seedwatch.hookspecs import hookimpl
+from seedwatch.models import Quote
+from seedwatch.plugins.builtin.forums import dates
+from seedwatch.plugins.builtin.forums.common import (
+    ForumParser,
+    Page,
+    Pagination,
+    Post,
+    Thread,
+    attr,
+    drop,
+    drop_all,
+    find,
+    first,
+    has_class,
+    number,
+    take_quotes,
+    text_of,
+)
+
+_SUPPORT = (
+    "ipsApp",
+    "ips.setSetting",
+    "ipsDebug",
+    "core.front.core.app",
+    "css_built_",
+    "ipsComment",
+    "data-ipsquote",
+)
+_TOPIC = re.compile(r"/topic/(\d+)-")
+
+_POSTS = f"//article[{has_class('cPost')} and starts-with(@id, 'elComment_')]"
+
+
+class InvisionParser(ForumParser):
+    name = "invision"
+    engine = "invision"
+    label = "Invision Community"
+    expected = "article.cPost#elComment_N with div[data-role=commentContent] on a topic page"
+
+    def score(self, head: str) -> float:
+        support = sum(s in head for s in _SUPPORT)
+        return 0.0 if support < 2 else min(0.95, 0.5 + 0.1 * support)
+
+    def posts(self, page: Page) -> Iterator[Post]:
+        pages = self.pagination(page)
+        per_page = number(
+            attr(page.root, "//ul[@data-ipspagination-perpage]/@data-ipspagination-perpage")
+        )
+        first_number = (pages.current - 1) * per_page + 1 if pages.current and per_page else None
+        for index, el in enumerate(find(page.root, _POSTS)):
+            post_id = el.get("id", "").removeprefix("elComment_")
+            body = first(el, ".//div[@data-role='commentContent']")
+            if not post_id.isdigit() or body is None:
+                continue
+            quotes = take_quotes(
+                body, f".//blockquote[{has_class('ipsQuote')}]", lambda q: self._quote(page, q)
+            )
+            edited = first(body, ".//*[@data-excludequote][contains(., 'Edited')]//time")
+            updated = dates.from_iso(edited.get("datetime")) if edited is not None else None
+            for note in find(body, ".//*[@data-excludequote]"):
+                drop(note)
+            drop_all(body, f".//div[{has_class('ipsSpoiler_header')}]")
+            meta = f".//div[{has_class('ipsComment_meta')}]"
+            link = attr(el, f"{meta}//a[contains(@href, 'comment={post_id}')]/@href")
+            stamp = first(el, f"{meta}//time[@datetime]")
+            author = text_of(first(el, f".//*[{has_class('cAuthorPane_author')}]//strong"))
+            yield Post(
+                id=post_id,
+                body=body,
+                author=author or None,
+                published=dates.from_iso(stamp.get("datetime")) if stamp is not None else None,
+                updated=updated,
+                number=first_number + index if first_number else None,
+                url=page.url(link),
+                quotes=quotes,
+            )
+
+    def _quote(self, page: Page, el: HtmlElement) -> Quote:
+        author = el.get("data-ipsquote-username")
+        if not author:
+            citation = text_of(first(el, f"./div[{has_class('ipsQuote_citation')}]"))
+            author = citation.removesuffix(" said:") if citation.endswith(" said:") else None
+        return Quote(
+            author=author or None,
+            key=self.quote_key(page, el.get("data-ipsquote-contentcommentid")),
+        )
+
+    def thread(self, page: Page) -> Thread:
+        url = page.url(attr(page.root, "//link[@rel='canonical']/@href") or page.meta("og:url"))
+        match = _TOPIC.search(url or "")
+        title = text_of(first(page.root, f"//h1[{has_class('ipsType_pageTitle')}]"))
+        return Thread(
+            id=match.group(1) if match else None, title=title or page.meta("og:title"), url=url
+        )
+
+    def pagination(self, page: Page) -> Pagination:
+        root = page.root
+        pages = Pagination(next=page.url(attr(root, "//link[@rel='next']/@href")))
+        nav = first(root, f"//ul[{has_class('ipsPagination')}]")
+        if nav is None:
+            return pages
+        for a in find(nav, f".//li[{has_class('ipsPagination_page')}]/a[@href]"):
+            label = text_of(a)
+            url = page.url(a.get("href"))
+            if label.isdigit() and url:
+                pages.links[int(label)] = url.split("#", 1)[0]
+        pages.current = number(text_of(first(nav, f".//li[{has_class('ipsPagination_active')}]")))
+        pages.last = number(nav.get("data-ipspagination-pages") or nav.get("data-pages"))
+        if pages.next:
+            pages.next = pages.next.split("#", 1)[0]
+        return pages
+
+
+@hookimpl
+def register_parsers(register: Callable[[Parser], None]) -> None:
+    register(InvisionParser())
