@@ -23,10 +23,10 @@ FETCHED = datetime(2026, 11, 21, 20, 56, tzinfo=UTC)
 SITE = "http://127.0.0.1:18082"
 
 
-def document(name: str, fetched: datetime = FETCHED) -> Document:
+def document(name: str, fetched: datetime = FETCHED, url: str | None = None) -> Document:
     path = DATA / name
     return Document(
-        url=path.as_uri(), content=path.read_bytes(), fetched=fetched, media_type="text/html"
+        url=url or path.as_uri(), content=path.read_bytes(), fetched=fetched, media_type="text/html"
     )
 
 
@@ -84,14 +84,18 @@ def test_both_pages_give_every_post_once(registry: Registry) -> None:
 def test_dates_come_from_the_title_in_the_zone_the_relative_dates_reveal(
     registry: Registry,
 ) -> None:
-    items = parse(registry, document(PAGE1))
+    live = f"{SITE}/showthread.php?tid=1"
+    items = parse(registry, document(PAGE1, url=live))
     # title="11-21-2026, 08:54 PM", text "1 minute ago", fetched 20:56 UTC: the board is UTC
     assert items[0].published == datetime(2026, 11, 21, 20, 54, tzinfo=UTC)
     # the same page fetched at 01:56 UTC the next day: the board's clock is 5 hours behind
-    later = parse(registry, document(PAGE1, datetime(2026, 11, 22, 1, 56, tzinfo=UTC)))
+    later = parse(registry, document(PAGE1, datetime(2026, 11, 22, 1, 56, tzinfo=UTC), live))
     assert later[0].published == datetime(
         2026, 11, 21, 20, 54, tzinfo=timezone(timedelta(hours=-5))
     )
+    # a saved file's "1 minute ago" says nothing about when it was read: UTC, MyBB's default
+    from_disk = parse(registry, document(PAGE1, datetime(2026, 11, 22, 1, 56, tzinfo=UTC)))
+    assert from_disk[0].published == datetime(2026, 11, 21, 20, 54, tzinfo=UTC)
     page2 = parse(registry, document(PAGE2))
     assert page2[2].published == datetime(
         2026, 11, 21, 20, 55, tzinfo=UTC

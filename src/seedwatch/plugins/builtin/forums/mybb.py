@@ -5,8 +5,9 @@ post's date is ``span.post_date``: recent posts show relative text ("1 minute
 ago") with the absolute time in a ``title`` attribute ("11-21-2026, 08:54 PM",
 MyBB's default m-d-Y), older ones the absolute text. That absolute time is in
 the board's zone, which MyBB does not print; it is worked out by comparing
-minute-precise relative dates (resolved against the fetch time) with their
-titles, and taken as UTC (MyBB's default board zone) when the page has none.
+minute-precise relative dates (resolved against the fetch time of a page
+fetched over the web) with their titles, and taken as UTC (MyBB's default
+board zone) when the page has none or was read from a file.
 
 Quotes are ``blockquote.mycode_quote`` ("X Wrote:" in a ``cite``, the quoted
 post linked as ``pid=N``); code blocks (``div.codeblock``) keep their lines
@@ -40,6 +41,7 @@ from seedwatch.plugins.builtin.forums.common import (
     find,
     first,
     has_class,
+    netloc,
     number,
     take_quotes,
     text_of,
@@ -76,9 +78,12 @@ class MyBBParser(ForumParser):
     def zone(self, page: Page) -> tzinfo:
         if "zone" not in page.cache:
             pairs = []
+            # "1 minute ago" is relative to when the page was served: only a page
+            # fetched over the web was fetched then (a saved file may be years old).
+            live = netloc(page.document.url) is not None
             for stamp in find(page.root, f"//span[{has_class('post_date')}]/span[@title]"):
                 relative = text_of(stamp)
-                if not _MINUTE_PRECISE.match(relative):
+                if not live or not _MINUTE_PRECISE.match(relative):
                     continue
                 wall = dates.from_text(stamp.get("title"))
                 instant = dates.from_text(relative, fetched=page.fetched)
