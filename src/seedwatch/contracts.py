@@ -169,6 +169,10 @@ class Sink(Capability, ABC):
     def write(self, entry: Accepted) -> None:
         """Store ``entry``; raise to leave it pending (it is retried at next start)."""
 
+    def flush(self) -> None:
+        """Make the entries written so far durable. Called after each batch of
+        ``write`` calls, before the entries are marked written in the state."""
+
 
 class Filter(Capability, ABC):
     """Drops items (keywords, language, length...)."""

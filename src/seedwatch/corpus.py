@@ -24,6 +24,10 @@ import yaml
 from seedwatch.models import Item
 from seedwatch.text import fingerprint_hex
 
+# libyaml's emitter when PyYAML has it: the pure-Python one costs more than
+# the rest of rendering. Both emit the same YAML for these plain values.
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 NAME_RE = re.compile(r"^(\d{3,})_([0-9a-f]{16})\.txt$")
 FORMAT_VERSION = 1
 
@@ -90,8 +94,9 @@ def render(
     body = item.text.rstrip("\n") + "\n"
     if not with_front_matter:
         return body
-    header = yaml.safe_dump(
+    header = yaml.dump(
         front_matter(item, fetched, revision_of),
+        Dumper=_Dumper,
         sort_keys=False,
         allow_unicode=True,
         width=100_000,  # one line per value: easier for grep and for humans
@@ -121,11 +126,21 @@ def sweep_temporary(folder: Path) -> int:
     return swept
 
 
-def write_atomic(folder: Path, name: str, content: str) -> Path:
+def sync_folder(folder: Path) -> None:
+    """fsync a folder, making the names linked into it durable."""
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def write_atomic(folder: Path, name: str, content: str, *, sync_dir: bool = True) -> Path:
     """Write ``content`` as ``folder/name`` atomically, never replacing a file.
 
     Idempotent: if the file exists with the same content (a write completed
-    before a crash, now retried) nothing happens.
+    before a crash, now retried) nothing happens. With ``sync_dir=False`` the
+    caller calls ``sync_folder`` once after a batch of writes.
     """
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / name
@@ -151,9 +166,6 @@ def write_atomic(folder: Path, name: str, content: str) -> Path:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # make the new directory entry durable
-    finally:
-        os.close(dir_fd)
+    if sync_dir:
+        sync_folder(folder)  # make the new directory entry durable
     return final

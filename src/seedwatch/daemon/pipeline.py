@@ -65,8 +65,7 @@ class Pipeline:
     def complete_pending(self) -> int:
         """Write what a crash left recorded but unwritten; returns how many."""
         pending = self.store.pending()
-        for entry in pending:
-            self._write(entry)
+        self._write(pending)
         if pending:
             log.info("completed %d corpus writes recorded before a stop", len(pending))
         return len(pending)
@@ -147,11 +146,12 @@ class Pipeline:
                     item, fetched, with_front_matter=self.front_matter, revision_of=revision_of
                 ),
             )
+            accepted = [entry for _, entry in outcomes if entry is not None]
+            self._write(accepted)
             for item, (verdict, entry) in zip(prepared, outcomes, strict=True):
                 if entry is None:
                     self._rejected(item, source, verdict, result)
                     continue
-                self._write(entry)
                 new += 1
                 result.accepted += 1
                 result.written.append(entry.name)
@@ -169,10 +169,16 @@ class Pipeline:
         log.debug("skip %s: %s (%s)", item.key, verdict.layer, verdict.reason)
         self.registry.notify("on_item_rejected", item=item, source=source, verdict=verdict)
 
-    def _write(self, entry: Accepted) -> None:
+    def _write(self, entries: list[Accepted]) -> None:
+        """Write recorded entries to every sink, make them durable, then mark them
+        written: one flush and one transaction per batch, not per item."""
+        if not entries:
+            return
         for sink in self.sinks:
-            sink.write(entry)
-        self.store.mark_written([entry.seq])
+            for entry in entries:
+                sink.write(entry)
+            sink.flush()
+        self.store.mark_written([entry.seq for entry in entries])
 
     # -- sources --------------------------------------------------------------
 

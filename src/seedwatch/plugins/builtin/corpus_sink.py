@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from seedwatch.contracts import Accepted, Sink
-from seedwatch.corpus import sweep_temporary, write_atomic
+from seedwatch.corpus import sweep_temporary, sync_folder, write_atomic
 from seedwatch.errors import ConfigError
 from seedwatch.hookspecs import hookimpl
 
@@ -23,6 +23,7 @@ class CorpusSink(Sink):
 
     def __init__(self) -> None:
         self.folder: Path | None = None
+        self.dirty = False
 
     def configure(self, options: Mapping[str, Any]) -> None:
         if "path" not in options:
@@ -35,7 +36,13 @@ class CorpusSink(Sink):
     def write(self, entry: Accepted) -> None:
         if self.folder is None:
             raise ConfigError("sink 'corpus' used before it was configured")
-        write_atomic(self.folder, entry.name, entry.rendered)
+        write_atomic(self.folder, entry.name, entry.rendered, sync_dir=False)
+        self.dirty = True
+
+    def flush(self) -> None:
+        if self.folder is not None and self.dirty:
+            sync_folder(self.folder)  # one directory fsync per batch of files
+            self.dirty = False
 
 
 @hookimpl
