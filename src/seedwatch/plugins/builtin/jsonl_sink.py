@@ -4,7 +4,7 @@ One line per item in the schema of ``seedwatch parse --json`` plus ``seq``
 and ``file``. Writes come in increasing ``seq`` order (new items, and the
 pending ones a restart completes), so the sink stays idempotent by skipping
 any ``seq`` not above the last one in the file, which it reads once from the
-file's tail.
+file's tail. A torn last line (a crash mid-append) is cut at start-up.
 """
 
 from __future__ import annotations
@@ -19,6 +19,21 @@ from typing import Any
 from seedwatch.contracts import Accepted, Sink
 from seedwatch.errors import ConfigError
 from seedwatch.hookspecs import hookimpl
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """Cut a last line that a crash left without its newline: it was never
+    acknowledged (its item is still pending in the state and is written again)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("r+b") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, size - 1_048_576))
+        tail = fh.read()
+        if tail.endswith(b"\n"):
+            return
+        cut = tail.rfind(b"\n")
+        fh.truncate(size - len(tail) + cut + 1 if cut >= 0 else max(0, size - len(tail)))
 
 
 def _last_seq(path: Path) -> int:
@@ -41,12 +56,14 @@ class JsonlSink(Sink):
     def __init__(self) -> None:
         self.path: Path | None = None
         self.last_seq = -1
+        self.dirty = False
         self.lock = threading.Lock()
 
     def configure(self, options: Mapping[str, Any]) -> None:
         if "file" not in options:
             raise ConfigError('sink "jsonl" needs [sinks.jsonl] file = "items.jsonl"')
         self.path = Path(options["file"])
+        _drop_torn_tail(self.path)
         self.last_seq = _last_seq(self.path)
 
     def write(self, entry: Accepted) -> None:
@@ -60,9 +77,16 @@ class JsonlSink(Sink):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as fh:
                 fh.write(line)
-                fh.flush()
-                os.fsync(fh.fileno())
             self.last_seq = entry.seq
+            self.dirty = True
+
+    def flush(self) -> None:
+        with self.lock:
+            if self.path is None or not self.dirty:
+                return
+            with self.path.open("rb") as fh:
+                os.fsync(fh.fileno())  # one fsync per batch of appended lines
+            self.dirty = False
 
 
 @hookimpl
