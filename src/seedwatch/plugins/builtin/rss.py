@@ -489,7 +489,7 @@ def feed_next_pages(document: Document) -> list[str]:
     root = _xml_tree(document)
     if root is None:
         return []
-    containers = [root, *root.findall("channel")]
+    containers = [root, *root.findall("{*}channel")]
     pages: list[str] = []
     for rel in _PAGING_RELS:
         for container in containers:
