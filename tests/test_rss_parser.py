@@ -402,6 +402,24 @@ def test_unix_epoch_dc_date_is_not_a_date(rss: Parser) -> None:
     assert item1.updated == datetime(2017, 10, 17, 22, 17, tzinfo=UTC)
 
 
+def test_dates_keep_the_publishers_offset(rss: Parser) -> None:
+    # Hand-made RSS: a US zone name, an India offset, an ISO date without a zone,
+    # and an RFC 822 date without its (required) zone.
+    feed = b"""<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>C</title>
+<item><title>a</title><link>http://x.example/a</link>
+<pubDate>Tue, 10 Jun 2003 04:00:00 PDT</pubDate></item>
+<item><title>b</title><link>http://x.example/b</link><dc:date>2024-01-01T10:00:00.5+05:30</dc:date></item>
+<item><title>c</title><link>http://x.example/c</link><dc:date>2003-06-10T04:00:00</dc:date></item>
+<item><title>d</title><link>http://x.example/d</link>
+<pubDate>Tue, 10 Jun 2003 04:00:00</pubDate></item>
+</channel></rss>"""
+    a, b, c, d = parse(rss, doc(feed))
+    assert a.published is not None and a.published.isoformat() == "2003-06-10T04:00:00-07:00"
+    assert b.published is not None and b.published.isoformat() == "2024-01-01T10:00:00+05:30"
+    assert c.published == datetime(2003, 6, 10, 4, 0, tzinfo=UTC)  # no zone: read as UTC
+    assert d.published is None  # feedparser 6.0 cannot place it in time
+
+
 def test_cdata_whitespace_is_stripped_and_mis_cased_ispermalink_read(rss: Parser) -> None:
     first, second = parse(rss, file_doc(FEEDS / "rss2_huffpost_cdata_whitespace.xml"))
     assert first.key == "23246627"
