@@ -16,6 +16,7 @@ page's own canonical URL, ``og:url``, ``<base href>`` or feed link, and
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator
@@ -58,9 +59,15 @@ def text_of(el: HtmlElement | None) -> str:
     return _WS.sub(" ", "".join(parts)).strip()
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(xpath: str) -> etree.XPath:
+    return etree.XPath(xpath)
+
+
 def find(el: HtmlElement, xpath: str) -> list[HtmlElement]:
-    """The elements an XPath selects (typed for the engines' benefit)."""
-    return cast(list[HtmlElement], el.xpath(xpath))
+    """The elements an XPath selects (typed for the engines' benefit). Expressions
+    are compiled once: the same few dozen run on every post of every page."""
+    return cast(list[HtmlElement], _compiled(xpath)(el))
 
 
 def first(el: HtmlElement, xpath: str) -> HtmlElement | None:
@@ -70,7 +77,7 @@ def first(el: HtmlElement, xpath: str) -> HtmlElement | None:
 
 def attr(el: HtmlElement, xpath: str) -> str | None:
     """The first string an XPath ending in ``/@attr`` selects, stripped."""
-    found = cast(list[str], el.xpath(xpath))
+    found = cast(list[str], _compiled(xpath)(el))
     return str(found[0]).strip() if found else None
 
 

@@ -137,7 +137,6 @@ class ForumTextParser(Parser):
         for post in posts:
             own = _take_quotes(post, posts[: post.number - 1])
             post.text = clean_text("\n".join(own))
-            post.own = {normalize(line) for line in own if line.strip()}
             digest = hashlib.blake2b(
                 "\x1f".join([title or "", str(post.number), fingerprint_hex(post.text)]).encode(),
                 digest_size=16,
@@ -223,9 +222,10 @@ def _first_block(lines: list[str]) -> tuple[str | None, str | None, dict[str, st
 def _take_quotes(post: _Post, earlier: list[_Post]) -> list[str]:
     """The post's own lines: runs repeating an earlier post's own lines are quotes."""
     lines = post.lines
-    quoted = [
-        bool(line.strip()) and any(normalize(line) in p.own for p in earlier) for line in lines
-    ]
+    normal = [normalize(line) if line.strip() else "" for line in lines]
+    seen = set().union(*(p.own for p in earlier)) if earlier else set()
+    quoted = [bool(n) and n in seen for n in normal]
+    post.own = {n for n, q in zip(normal, quoted, strict=True) if n and not q}
     own: list[str] = []
     i = 0
     opening = True  # no own text seen yet
@@ -243,19 +243,20 @@ def _take_quotes(post: _Post, earlier: list[_Post]) -> list[str]:
                 run.append(lines[j])
             j += 1
         if opening or sum(len(line.strip()) for line in run) >= _LONG_QUOTE:
-            source = _source(run, earlier)
+            source = _source([normal[k] for k in range(i, j) if normal[k]], earlier)
             post.quotes.append(Quote(author=source.author, key=source.key) if source else Quote())
             own.append("")  # the quote's place: a paragraph break
         else:
             own.extend(lines[i:j])
+            post.own.update(n for n in normal[i:j] if n)
         opening = False
         i = j
     return own
 
 
-def _source(run: list[str], earlier: list[_Post]) -> _Post | None:
-    """The latest earlier post whose own text holds the most of the quoted run."""
-    wanted = [normalize(line) for line in run]
+def _source(wanted: list[str], earlier: list[_Post]) -> _Post | None:
+    """The latest earlier post whose own text holds the most of the quoted run
+    (``wanted``: its lines, normalised)."""
     best: tuple[int, int] | None = None
     for index, post in enumerate(earlier):
         hits = sum(line in post.own for line in wanted)
