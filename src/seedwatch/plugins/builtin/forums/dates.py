@@ -39,6 +39,7 @@ _NOW = re.compile(
 )
 _DAY_WORD = re.compile(r"^(today|yesterday)\b[\s,]*(?:at\s+)?(.*)$", re.I)
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_CLOCK = re.compile(r"[\d:.\s]+(?:[ap]\.?m\.?)?", re.I)
 _WEEKDAY = re.compile(r"^(" + "|".join(_WEEKDAYS) + r")\b[\s,]*(?:at\s+)?(.*)$", re.I)
 # A text dateutil may read: it has a clock time or a full date, not just words.
 _DATEISH = re.compile(r"\d{4}|\d{1,2}[:/.-]\d{1,2}|\d+\s*[A-Za-z]{3}|[A-Za-z]{3}\w*\.?\s+\d")
@@ -85,9 +86,9 @@ def from_text(
     text = " ".join(text.replace("\u00a0", " ").split()).strip(" ,.")
     if not text:
         return None
-    relative = _relative(text, zone, fetched)
-    if relative is not None:
-        return relative
+    if _is_relative(text):
+        # nothing to count from without the fetch time
+        return _relative(text, zone, fetched) if fetched is not None else None
     if _DATEISH.search(text):
         try:
             parsed = dateutil_parser.parse(text, dayfirst=dayfirst, fuzzy=True)
@@ -98,9 +99,16 @@ def from_text(
     return _dateparser(text, zone, fetched)
 
 
-def _relative(text: str, zone: tzinfo, fetched: datetime | None) -> datetime | None:
-    if fetched is None:
-        return None
+def _is_relative(text: str) -> bool:
+    if _NOW.match(text) or _AGO.match(text) or _DAY_WORD.match(text):
+        return True
+    weekday = _WEEKDAY.match(text)  # "Monday at 3:15 PM", not "Sunday, May 26, 2019"
+    if weekday is None:
+        return False
+    return not weekday.group(2) or bool(_CLOCK.fullmatch(weekday.group(2)))
+
+
+def _relative(text: str, zone: tzinfo, fetched: datetime) -> datetime | None:
     now = fetched.astimezone(zone)
     if _NOW.match(text):
         return now
@@ -118,10 +126,7 @@ def _relative(text: str, zone: tzinfo, fetched: datetime | None) -> datetime | N
         # XenForo writes "Monday at 3:15 PM" for the past week: the latest such
         # day before today.
         back = (now.weekday() - _WEEKDAYS.index(match.group(1).lower())) % 7 or 7
-        rest = match.group(2)
-        if rest and not re.fullmatch(r"[\d:.\s]+(?:[ap]\.?m\.?)?", rest, re.I):
-            return None  # "Sunday May 26, 2019 ...": a full date, not a relative one
-        return _on_day(now.date() - timedelta(days=back), rest, zone)
+        return _on_day(now.date() - timedelta(days=back), match.group(2), zone)
     return None
 
 
