@@ -5,7 +5,9 @@ A parser here reads one thread page (never doing I/O): it finds the posts, takes
 each post's quoted blocks out of its text (recording them as ``Quote``
 references), drops signatures and other chrome, and renders the rest with
 ``seedwatch.text.element_to_text`` so paragraphs are blank-line separated and
-code blocks keep their lines.
+code blocks keep their lines. Shared chrome is removed here: image placeholders
+("[IMG]"), a phone app's "Sent from ... using ..." last line; a post holding
+only pictures is rendered as their URLs ("[image: URL]") rather than left empty.
 
 Keys are ``<engine>:<site host>:<post id>``. The site host is the document
 URL's host; for a page read from disk (``file://``) it is the host of the
@@ -327,6 +329,9 @@ _LOGIN_TEXT = re.compile(
     r"|please (?:log ?in|sign in)|sign in to (?:view|see|continue)|requires? you to (?:log|sign)",
     re.I,
 )
+# A signature a phone app appends to the post body itself ("Sent from my iPhone
+# using Tapatalk", vozForums' "Sent from LG V20 using vozFApp"): its last line.
+_APP_SIGNATURE = re.compile(r"\n+(?:Sent|Send|Posted) (?:from|via) [^\n]{1,80}$", re.I)
 _SMILIES = re.compile(r"smil|emoji|emoticon|inlineimg|reaction", re.I)
 
 
@@ -469,7 +474,8 @@ class ForumParser(Parser):
             alt = img.get("alt", "").replace("\u200b", "").strip().lower()
             if alt in _IMAGE_ALTS:
                 del img.attrib["alt"]
-        text = element_to_text(post.body) or _media(page, post.body)
+        text = _APP_SIGNATURE.sub("", element_to_text(post.body)).rstrip()
+        text = text or _media(page, post.body)
         return Item(
             key=key(self.engine, page.host, post.id),
             text=text,
