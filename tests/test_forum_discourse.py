@@ -153,6 +153,15 @@ def _topic_json(stream: list[int]) -> bytes:
     return json.dumps(topic).encode()
 
 
+def test_small_actions_are_not_posts(registry: Registry) -> None:
+    data = json.loads((DATA / POSTS_JSON).read_bytes())
+    closing = dict(data["post_stream"]["posts"][0], post_number=5, post_type=3, cooked="")
+    closing["action_code"] = "closed.enabled"  # "closed this topic"
+    data["post_stream"]["posts"].insert(0, closing)
+    doc = document(POSTS_JSON, POSTS_URL, "application/json", content=json.dumps(data).encode())
+    assert [i.thread.post_number for i in parse(registry, doc) if i.thread] == [1, 2, 3, 4]
+
+
 def test_topic_json_names_the_posts_it_did_not_load(registry: Registry) -> None:
     parser = registry.parsers["discourse"]
     loaded = [20089, 20102, 20104, 20110]

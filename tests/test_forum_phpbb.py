@@ -187,3 +187,10 @@ def test_subsilver2_posts_quotes_code_signature(registry: Registry) -> None:
 def test_another_engines_page_is_a_clear_error(registry: Registry) -> None:
     with pytest.raises(ParseError, match="no phpBB posts found"):
         parse(registry, document("vbulletin4/militarytimes_bob_dorr_dies.html"))
+
+
+def test_login_wall_is_reported_as_a_login_page(registry: Registry) -> None:
+    doc = document("handmade/phpbb33_login_required.html")
+    assert registry.sniff(doc).name == "phpbb"
+    with pytest.raises(ParseError, match="this is a login page"):
+        parse(registry, doc)

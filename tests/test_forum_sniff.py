@@ -33,6 +33,7 @@ OWNER = {
     "forum/phpbb3/ilovephilosophy_biological_will.html": "phpbb",
     "forum/handmade/phpbb33_prosilver_topic.html": "phpbb",
     "forum/handmade/phpbb30_subsilver2_topic.html": "phpbb",
+    "forum/handmade/phpbb33_login_required.html": "phpbb",
     "forum/vbulletin3/animesuki_hibike_euphonium_page152.html": "vbulletin",
     "forum/vbulletin3/vozforums_vi_page1of3.html": "vbulletin",
     "forum/vbulletin4/militarytimes_bob_dorr_dies.html": "vbulletin",
