@@ -18,12 +18,14 @@ from sqlalchemy import func, insert, select
 
 from seedwatch.contracts import Verdict
 from seedwatch.corpus import render
+from seedwatch.daemon.config import from_dict
 from seedwatch.errors import ConfigError
 from seedwatch.models import Item, Source
 from seedwatch.state.dedup import DedupSettings, explain, rejection_counts
-from seedwatch.state.dedup.features import Layout
+from seedwatch.state.dedup.features import Candidate, Layout
 from seedwatch.state.schema import dedup_bands, dedup_items, dedup_units, items
 from seedwatch.state.store import MIGRATIONS, Store
+from seedwatch.text import fingerprint, fingerprint_hex, paragraphs
 
 SEEDS = Path(__file__).parent / "data" / "seeds"
 SEED000 = (SEEDS / "000_3a0e45d0b25c4292.txt").read_text(encoding="utf-8").split("\n")
@@ -315,3 +317,35 @@ def test_upgrading_a_0001_state_indexes_what_it_kept(tmp_path: Path) -> None:
         assert conn.execute(select(func.count()).select_from(dedup_units)).scalar_one() == 6
     # The written item is found by the new layers.
     assert store.judge(make("x", XIAOMI_LAWSUIT + "\n\nVia a mirror.")).layer == "containment"
+
+
+@pytest.mark.parametrize("seed", sorted(SEEDS.iterdir()), ids=lambda p: p.name[:3])
+def test_fingerprints_are_the_design_definition(seed: Path) -> None:
+    text = seed.read_text(encoding="utf-8")
+    cand = Candidate(make("k", text), Layout(128, 18, 7, 5), paragraph_min_words=5)
+    assert cand.fingerprint == fingerprint_hex(text)
+    first = next(u for u in cand.units if u.whole)
+    para = next(p for p in paragraphs(text) if len(p.split()) >= 5)
+    assert first.key == int.from_bytes(fingerprint(para)[:8], "big", signed=True)
+
+
+def test_the_config_file_reaches_the_settings(tmp_path: Path) -> None:
+    config = from_dict(
+        {
+            "dedup": {"near": 0.85, "containment": 0.9, "bands": 16},
+            "sources": [
+                {"id": "hn", "url": "https://h.example/rss", "match_titles": True},
+                {"id": "blog", "url": "https://b.example/feed", "revisions": "new-version"},
+            ],
+        }
+    )
+    settings = DedupSettings.from_config(config.dedup.model_dump(), config.enabled_sources())
+    assert settings.near == 0.85 and settings.containment == 0.9 and settings.bands == 16
+    assert settings.policy("hn").match_titles and not settings.policy("blog").match_titles
+    assert (
+        settings.revisions_for("blog") == "new-version" and settings.revisions_for("hn") == "skip"
+    )
+    store = new_store(tmp_path, settings)
+    assert store.dedup_layout() == Layout(128, 16, 8, 5)
+    with pytest.raises(ConfigError, match=r'\[dedup\]: field "near"'):
+        from_dict({"dedup": {"near": 2}})

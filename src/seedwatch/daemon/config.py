@@ -105,8 +105,18 @@ class DaemonConfig(_Strict):
 
 
 class DedupConfig(_Strict):
+    """``[dedup]``: see ``seedwatch.state.dedup.settings.DedupSettings`` for each key.
+    ``shingle``, ``num_perm`` and ``bands`` are fixed when a state is created."""
+
     min_words: int = Field(25, ge=0)
     revisions: Literal["skip", "new-version"] = "skip"
+    containment: float = Field(0.8, gt=0, le=1)
+    novel_words: int = Field(25, ge=0)
+    paragraph_min_words: int = Field(5, ge=1)
+    near: float = Field(0.8, gt=0, le=1)
+    shingle: int = Field(5, ge=1, le=20)
+    num_perm: int = Field(128, ge=16, le=1024)
+    bands: int | None = Field(None, ge=2)
 
 
 class PluginsConfig(_Strict):

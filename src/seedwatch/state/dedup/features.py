@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from seedwatch.models import Item
-from seedwatch.text import fingerprint, fingerprint_hex, normalize, paragraphs, word_count
+from seedwatch.text import fingerprint_hex, normalize, paragraphs, word_count
 from seedwatch.urls import canonical_url, host_of
 
 MINHASH_SEED = 1
@@ -84,18 +84,18 @@ def _template(num_perm: int) -> MinHash:
     return MinHash(num_perm=num_perm, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
 
 
-def shingles(text: str, size: int) -> set[bytes]:
-    """Word ``size``-grams of the normalised text; punctuation is not a word, so
+def shingles(normalized: str, size: int) -> set[bytes]:
+    """Word ``size``-grams of a normalised text; punctuation is not a word, so
     "Micromax, and Lava" and "Micromax and Lava" shingle alike."""
-    words = _WORD.findall(normalize(text))
+    words = _WORD.findall(normalized)
     if len(words) <= size:
         return {" ".join(words).encode()} if words else set()
     return {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
 
 
-def signature(text: str, layout: Layout) -> Signature | None:
-    """The MinHash of the text's shingles; ``None`` for a text without words."""
-    grams = shingles(text, layout.shingle)
+def signature(normalized: str, layout: Layout) -> Signature | None:
+    """The MinHash of a normalised text's shingles; ``None`` for a text without words."""
+    grams = shingles(normalized, layout.shingle)
     if not grams:
         return None
     from datasketch import MinHash
@@ -130,10 +130,16 @@ def similarity(a: Signature, b: Signature) -> float:
     return float(np.count_nonzero(a == b)) / float(len(a))
 
 
-def unit_key(text: str) -> int:
-    """A paragraph's key: the first 64 bits of its content fingerprint, signed
-    (every database has a BIGINT)."""
-    return int.from_bytes(fingerprint(text)[:8], "big", signed=True)
+def digest(normalized: str) -> bytes:
+    """The content fingerprint (DESIGN.md) of a text already normalised: the same
+    bytes as ``text.fingerprint`` of the original, without normalising twice."""
+    return hashlib.blake2b(normalized.encode("utf-8"), digest_size=16).digest()
+
+
+def unit_key(normalized: str) -> int:
+    """A paragraph's key: the first 64 bits of its fingerprint, signed (every
+    database has a BIGINT)."""
+    return int.from_bytes(digest(normalized)[:8], "big", signed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +195,8 @@ class Candidate:
         self.item = item
         self.layout = layout
         self.paragraph_min_words = paragraph_min_words
-        self.fingerprint = fingerprint_hex(item.text)
+        self.normalized = normalize(item.text)
+        self.fingerprint = digest(self.normalized).hex()
         self.canonical_url = canonical_url(item.url)
         self.words = word_count(item.text)
         # Per-judgement scratch space shared by the layers (unit matches).
@@ -201,7 +208,7 @@ class Candidate:
 
     @cached_property
     def signature(self) -> Signature | None:
-        return signature(self.item.text, self.layout)
+        return signature(self.normalized, self.layout)
 
     @cached_property
     def bands(self) -> list[tuple[int, int]]:
