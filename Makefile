@@ -17,6 +17,7 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e examples/seedwatch-hackernews
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
