@@ -23,6 +23,7 @@ from seedwatch.errors import ConfigError
 from seedwatch.models import Item, Source
 from seedwatch.state.dedup import DedupSettings, explain, rejection_counts
 from seedwatch.state.dedup.features import Candidate, Layout
+from seedwatch.state.dedup.layers import COMMON_UNIT
 from seedwatch.state.schema import dedup_bands, dedup_items, dedup_units, items
 from seedwatch.state.store import MIGRATIONS, Store
 from seedwatch.text import fingerprint, fingerprint_hex, paragraphs
@@ -349,3 +350,21 @@ def test_the_config_file_reaches_the_settings(tmp_path: Path) -> None:
     assert store.dedup_layout() == Layout(128, 16, 8, 5)
     with pytest.raises(ConfigError, match=r'\[dedup\]: field "near"'):
         from_dict({"dedup": {"near": 2}})
+
+
+def test_boilerplate_held_by_many_items_counts_without_reading_them_all(store: Store) -> None:
+    footer = (
+        "This story was produced by our newsroom and is republished here under a Creative "
+        "Commons licence; to republish it yourself, keep this paragraph and link back to the "
+        "original article on our site."
+    )
+    batch = [
+        make(f"n{n}", " ".join(f"w{n}x{i}" for i in range(40)) + "\n\n" + footer)
+        for n in range(COMMON_UNIT + 5)
+    ]
+    assert all(v.accepted for v in admit(store, *batch))
+    verdict = store.judge(make("footer", footer))
+    assert not verdict.accepted and verdict.layer == "containment"
+    assert f"more than {COMMON_UNIT} items" in verdict.reason and verdict.matched == ()
+    copy = make("copy", batch[7].text.replace("w7x3 w7x4", "w7x4 w7x3"))
+    assert store.judge(copy).matched == ("n7",)

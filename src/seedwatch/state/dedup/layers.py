@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from seedwatch.contracts import Verdict
 from seedwatch.state.dedup.features import Candidate, Unit, from_bytes, similarity
@@ -35,6 +35,13 @@ from seedwatch.state.schema import dedup_bands, dedup_items, dedup_units, items
 WHOLE = 0.95
 _CHUNK = 500  # values per IN (...): well under every database's parameter limit
 _SHOWN = 3  # matched items named in a reason
+# A paragraph held by more items than this is boilerplate ("This article first
+# appeared on..."): it counts as found, but its holders are not fetched, so one
+# check never reads thousands of rows.
+COMMON_UNIT = 50
+# LSH candidates verified per check, those sharing the most bands first: a
+# template repeated thousands of times (bot commits) stays one bounded read.
+MAX_CANDIDATES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,14 +193,25 @@ class Holder:
 
 
 def _holders(conn: Connection, cand: Candidate) -> dict[int, Holder]:
-    """Recorded items sharing units with the candidate (queried once per judgement)."""
+    """Recorded items sharing units with the candidate (queried once per judgement);
+    the keys of every unit found, common ones included, go to ``cand.memo["found"]``."""
     if "holders" in cand.memo:
         holders: dict[int, Holder] = cand.memo["holders"]
         return holders
     keys = sorted({u.key for u in cand.units})
-    found: dict[int, list[Any]] = defaultdict(list)
+    found: set[int] = set()
+    rows_of: dict[int, list[Any]] = defaultdict(list)
     meta: dict[int, tuple[str, str, int]] = {}
     for chunk in _chunks(keys):
+        counts = conn.execute(
+            select(dedup_units.c.fp, func.count())
+            .where(dedup_units.c.fp.in_(chunk))
+            .group_by(dedup_units.c.fp)
+        ).all()
+        found.update(fp for fp, _n in counts)
+        rare = [fp for fp, n in counts if n <= COMMON_UNIT]
+        if not rare:
+            continue
         for row in conn.execute(
             select(
                 dedup_units.c.item_id,
@@ -207,15 +225,16 @@ def _holders(conn: Connection, cand: Candidate) -> dict[int, Holder]:
             )
             .join(items, items.c.id == dedup_units.c.item_id)
             .join(dedup_items, dedup_items.c.item_id == dedup_units.c.item_id)
-            .where(dedup_units.c.fp.in_(chunk))
+            .where(dedup_units.c.fp.in_(rare))
         ):
-            found[row.item_id].append((row.fp, row.para, row.chars, bool(row.whole)))
+            rows_of[row.item_id].append((row.fp, row.para, row.chars, bool(row.whole)))
             meta[row.item_id] = (row.key, row.name, row.unit_chars)
     holders = {}
-    for item_id, rows in found.items():
+    for item_id, rows in rows_of.items():
         key, name, total = meta[item_id]
         holders[item_id] = Holder(item_id, key, name, total, _held_chars(rows), tuple(rows))
     cand.memo["holders"] = holders
+    cand.memo["found"] = found
     return holders
 
 
@@ -264,8 +283,9 @@ def coverage(units: Sequence[Unit], found: set[int]) -> Coverage:
 
 
 def _overall(conn: Connection, cand: Candidate) -> Coverage:
-    holders = _holders(conn, cand)
-    return coverage(cand.units, {fp for h in holders.values() for fp, *_ in h.rows})
+    _holders(conn, cand)
+    found: set[int] = cand.memo["found"]
+    return coverage(cand.units, found)
 
 
 def _whole_holder(
@@ -279,6 +299,8 @@ def _whole_holder(
 
 
 def _names(holders: Sequence[Holder]) -> str:
+    if not holders:
+        return f"paragraphs that more than {COMMON_UNIT} items each hold"
     shown = ", ".join(f"{h.key} ({h.name})" for h in holders[:_SHOWN])
     more = len(holders) - _SHOWN
     return shown + (f" and {more} more" if more > 0 else "")
@@ -326,12 +348,15 @@ def near(conn: Connection, cand: Candidate, settings: DedupSettings) -> Check:
     if sig is None:
         return Check("near", None, "no words to compare")
     buckets = [bucket for _band, bucket in cand.bands]
-    ids = sorted(
-        set(
-            conn.execute(
-                select(dedup_bands.c.item_id).where(dedup_bands.c.bucket.in_(buckets))
-            ).scalars()
-        )
+    hits = func.count().label("hits")
+    ids = list(
+        conn.execute(
+            select(dedup_bands.c.item_id, hits)
+            .where(dedup_bands.c.bucket.in_(buckets))
+            .group_by(dedup_bands.c.item_id)
+            .order_by(hits.desc(), dedup_bands.c.item_id.desc())
+            .limit(MAX_CANDIDATES)
+        ).scalars()
     )
     if not ids:
         return Check("near", None, "no LSH band in common with any recorded item")
