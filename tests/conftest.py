@@ -11,6 +11,9 @@ from localserver import LocalServer
 
 DATA = Path(__file__).parent / "data"
 
+# PostgreSQL fixtures (``pg_url``): a throwaway database per test, see tests/pg.py.
+pytest_plugins = ["pg"]
+
 
 @pytest.fixture
 def server() -> Iterator[LocalServer]:

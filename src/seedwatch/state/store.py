@@ -11,7 +11,8 @@ the pipeline, after a page's items are recorded.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from seedwatch.contracts import Accepted, Cursor, PollResult, Verdict
 from seedwatch.corpus import file_name
 from seedwatch.errors import ConfigError
 from seedwatch.models import Item
-from seedwatch.state import schema
+from seedwatch.state import postgres, schema
 from seedwatch.state.dedup import (
     DEFAULT_LAYERS,
     Candidate,
@@ -38,6 +39,7 @@ from seedwatch.state.dedup import (
     layout,
     record,
 )
+from seedwatch.state.dedup.layers import identity
 from seedwatch.state.schema import corpus_files, counters, items, sources
 
 CORPUS_SEQ = "corpus_seq"
@@ -105,11 +107,12 @@ class Store:
         layers: Sequence[Layer] = DEFAULT_LAYERS,
     ) -> None:
         self.url = url
-        backend = make_url(url).get_backend_name()
+        backend = make_url(url.replace("postgres://", "postgresql://", 1)).get_backend_name()
+        self.postgres = backend == "postgresql"
         if backend == "sqlite":
             self.engine = _sqlite_engine(url)
-        elif backend == "postgresql":
-            self.engine = create_engine(url, pool_pre_ping=True)
+        elif self.postgres:
+            self.engine = postgres.create(url)
         else:
             raise ConfigError(
                 f"state url {url!r}: unsupported database {backend!r}; "
@@ -127,8 +130,25 @@ class Store:
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
+            if self.postgres:
+                # Nodes starting together: the first upgrades, the others wait
+                # and find the schema at head. The dedup shape is fixed under
+                # the same lock (its first insert would race too).
+                postgres.lock_migrations(conn)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+            if self.postgres:
+                self._layout = layout(conn, self.dedup)
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Run a block alone across every node sharing this state (PostgreSQL
+        advisory lock); on SQLite one process owns the state and this is free."""
+        if not self.postgres:
+            yield
+            return
+        with postgres.session_lock(self.engine, name):
+            yield
 
     # -- sources ----------------------------------------------------------
 
@@ -210,54 +230,82 @@ class Store:
     def admit(
         self, batch: Iterable[tuple[Item, datetime]], render: Render
     ) -> list[tuple[Verdict, Accepted | None]]:
-        """Judge each item and record the accepted ones, all in one transaction.
+        """Judge each item and record the accepted ones in the same transaction.
 
         Items of the batch see each other: a batch holding the same article
-        twice records it once.
+        twice records it once. On PostgreSQL the batch may be split into
+        several transactions, each locking the keys its items could meet a
+        duplicate through (``state.postgres`` has the rule).
         """
         out: list[tuple[Verdict, Accepted | None]] = []
         created = now()
         self.dedup_layout()
-        with self.engine.begin() as conn:
-            for item, fetched in batch:
-                cand = self._candidate(item)
-                verdict = judge(conn, cand, self.dedup, self.layers)
-                if not verdict.accepted:
-                    count_rejection(conn, verdict.layer)
-                    out.append((verdict, None))
-                    continue
-                seq = self._reserve_seq(conn)
-                name = file_name(seq, item.text)
-                rendered = render(item, fetched, verdict.revision_of)
-                inserted = conn.execute(
-                    insert(items).values(
-                        key=item.key,
-                        source_id=item.source,
-                        guid=item.guid,
-                        canonical_url=cand.canonical_url,
-                        fingerprint=cand.fingerprint,
-                        words=cand.words,
-                        title=item.title,
-                        seq=seq,
-                        name=name,
-                        status="pending",
-                        rendered=rendered,
-                        item_json=json.dumps(item.to_json(), ensure_ascii=False),
-                        revision_of=verdict.revision_of,
-                        fetched=fetched,
-                        created=created,
-                    )
-                    .returning(items.c.id)
-                ).scalar_one()
-                record(conn, [(inserted, cand)])
-                # The file is ours: the indexer must not read it back as a found file.
-                conn.execute(
-                    insert(corpus_files).values(
-                        name=name, seq=seq, size=len(rendered.encode()), items=1, indexed=created
-                    )
+        entries = [(item, fetched, self._candidate(item)) for item, fetched in batch]
+        if self.postgres:
+            plan = postgres.plan_admission(self.engine, entries, skip_known=identity in self.layers)
+        else:
+            plan = [(entries, [])]  # BEGIN IMMEDIATE: one writer at a time
+        for chunk, keys in plan:
+            with self.engine.begin() as conn:
+                out.extend(self._admit(conn, chunk, keys, render, created))
+        return out
+
+    def _admit(
+        self,
+        conn: Connection,
+        chunk: Sequence[tuple[Item, datetime, Candidate]],
+        keys: Sequence[int],
+        render: Render,
+        created: datetime,
+    ) -> list[tuple[Verdict, Accepted | None]]:
+        out: list[tuple[Verdict, Accepted | None]] = []
+        rejected: list[str] = []
+        if self.postgres:
+            postgres.share_sequence(conn)
+            postgres.xact_lock(conn, keys)
+        for item, fetched, cand in chunk:
+            verdict = judge(conn, cand, self.dedup, self.layers)
+            if not verdict.accepted:
+                rejected.append(verdict.layer)
+                out.append((verdict, None))
+                continue
+            seq = self._reserve_seq(conn)
+            name = file_name(seq, item.text)
+            rendered = render(item, fetched, verdict.revision_of)
+            inserted = conn.execute(
+                insert(items)
+                .values(
+                    key=item.key,
+                    source_id=item.source,
+                    guid=item.guid,
+                    canonical_url=cand.canonical_url,
+                    fingerprint=cand.fingerprint,
+                    words=cand.words,
+                    title=item.title,
+                    seq=seq,
+                    name=name,
+                    status="pending",
+                    rendered=rendered,
+                    item_json=json.dumps(item.to_json(), ensure_ascii=False),
+                    revision_of=verdict.revision_of,
+                    fetched=fetched,
+                    created=created,
                 )
-                extra = {"revision_of": verdict.revision_of} if verdict.revision_of else {}
-                out.append((verdict, Accepted(item, seq, name, rendered, fetched, extra)))
+                .returning(items.c.id)
+            ).scalar_one()
+            record(conn, [(inserted, cand)])
+            # The file is ours: the indexer must not read it back as a found file.
+            conn.execute(
+                insert(corpus_files).values(
+                    name=name, seq=seq, size=len(rendered.encode()), items=1, indexed=created
+                )
+            )
+            extra = {"revision_of": verdict.revision_of} if verdict.revision_of else {}
+            out.append((verdict, Accepted(item, seq, name, rendered, fetched, extra)))
+        # Counted last and in name order: concurrent admits (PostgreSQL) then
+        # lock the counter rows in one order and cannot deadlock on them.
+        for layer in sorted(rejected):
+            count_rejection(conn, layer)
         return out
 
     def mark_written(self, seqs: Iterable[int]) -> None:
@@ -290,6 +338,8 @@ class Store:
         ]
 
     def _reserve_seq(self, conn: Connection) -> int:
+        if self.postgres:
+            return postgres.next_seq(conn)
         row = conn.execute(
             update(counters)
             .where(counters.c.name == CORPUS_SEQ)
@@ -304,6 +354,9 @@ class Store:
     def ensure_seq_at_least(self, value: int) -> None:
         """Make the next reserved sequence number at least ``value`` (files found on disk)."""
         with self.engine.begin() as conn:
+            if self.postgres:
+                postgres.ensure_seq_at_least(conn, value)
+                return
             current = conn.execute(
                 select(counters.c.value).where(counters.c.name == CORPUS_SEQ)
             ).scalar()
@@ -329,7 +382,8 @@ class Store:
             for item in found:
                 cand = self._candidate(item)
                 inserted = conn.execute(
-                    insert(items).values(
+                    insert(items)
+                    .values(
                         key=item.key,
                         source_id=item.source,
                         guid=item.guid,
@@ -355,14 +409,16 @@ class Store:
     def stats(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             by_status: dict[str, int] = dict(
-                conn.execute(
-                    select(items.c.status, func.count()).group_by(items.c.status)
-                ).all()
+                conn.execute(select(items.c.status, func.count()).group_by(items.c.status)).all()
             )
             files = conn.execute(select(func.count()).select_from(corpus_files)).scalar() or 0
-            seq = conn.execute(
-                select(counters.c.value).where(counters.c.name == CORPUS_SEQ)
-            ).scalar()
+            seq: int | None
+            if self.postgres:
+                seq = postgres.peek_seq(conn)
+            else:
+                seq = conn.execute(
+                    select(counters.c.value).where(counters.c.name == CORPUS_SEQ)
+                ).scalar()
         return {
             "items_written": int(by_status.get("written", 0)),
             "items_pending": int(by_status.get("pending", 0)),

@@ -1,0 +1,199 @@
+"""PostgreSQL specifics of the state: the engine, advisory locks, the corpus sequence.
+
+The store keeps one SQLAlchemy Core interface for SQLite and PostgreSQL;
+what only PostgreSQL needs for several nodes sharing one state lives here.
+
+Concurrency rule of the de-duplication layers (READ COMMITTED): an admit
+transaction first takes transaction-scoped advisory locks
+(``pg_advisory_xact_lock``) on every key through which one of its items
+could meet another item (the item key, source + guid, canonical URL, text
+fingerprint, site + title, each paragraph unit and each LSH band bucket),
+all in ONE statement in ascending order, then judges and records. Two
+transactions whose items could be duplicates of each other share at least
+one key, so the second waits until the first commits, and its judging
+queries (each sees what was committed before it started) find the first's
+rows. Every admit takes its locks in one ascending sweep, so admits never
+deadlock each other; the locks go with the commit.
+
+The lock table is shared memory (``max_locks_per_transaction`` times
+``max_connections`` entries): a batch is split into transactions of at most
+``LOCK_BUDGET`` keys, and items whose key and text the state already holds
+(the identity layer rejects them whatever runs beside) take no lock.
+
+Corpus sequence numbers come from the ``corpus_seq`` sequence: never
+reused, not gapless (a rolled-back admit loses its numbers). Admits hold
+the shared advisory lock ``SEQ_LOCK``; moving the sequence past files found
+on disk holds it exclusively, so no number is handed out twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, bindparam, create_engine, select, text, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
+from sqlalchemy.engine import URL, make_url
+
+from seedwatch.errors import ConfigError
+from seedwatch.state.schema import items
+
+if TYPE_CHECKING:
+    from seedwatch.state.dedup import Candidate
+
+SEQUENCE = "corpus_seq"
+# Keys per admit transaction: a few concurrent admits per node, several
+# nodes, stay well inside the default lock table (64 x max_connections).
+LOCK_BUDGET = 256
+_CHUNK = 500
+
+
+def engine_url(url: str) -> URL:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3 (``postgresql+psycopg://``)."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    if parsed.drivername in ("postgresql", "postgresql+psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ConfigError(
+        f"state url {url!r}: driver {parsed.drivername!r} is not supported; "
+        f"use postgresql://user@host/db (psycopg 3)"
+    )
+
+
+def create(url: str, *, pool_size: int = 5) -> Engine:
+    return create_engine(
+        engine_url(url),
+        pool_pre_ping=True,  # a node outlives database restarts and failovers
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+    )
+
+
+def lock_key(namespace: str, value: object) -> int:
+    """A signed 64-bit advisory lock key for ``value`` in ``namespace``."""
+    digest = hashlib.blake2b(f"{namespace}\0{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+SEQ_LOCK = lock_key("seedwatch", "corpus_seq")
+MIGRATION_LOCK = lock_key("seedwatch", "migrations")
+
+
+def xact_lock(conn: Connection, keys: Sequence[int]) -> None:
+    """Take the transaction-scoped advisory locks ``keys``, in ascending order.
+
+    One statement: PostgreSQL (9.6 and later) evaluates a volatile select list
+    after the ORDER BY sort, so the locks are taken in key order.
+    """
+    if not keys:
+        return
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock(k) FROM unnest(:keys) AS t(k) ORDER BY k").bindparams(
+            bindparam("keys", type_=ARRAY(BIGINT))
+        ),
+        {"keys": sorted(set(keys))},
+    )
+
+
+def share_sequence(conn: Connection) -> None:
+    conn.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": SEQ_LOCK})
+
+
+def lock_migrations(conn: Connection) -> None:
+    """Serialise schema upgrades of nodes starting together (until commit)."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+
+
+@contextmanager
+def session_lock(engine: Engine, name: str) -> Iterator[None]:
+    """A cluster-wide mutex held on a connection of its own for the block."""
+    key = lock_key("seedwatch.session", name)
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+
+# -- the corpus sequence ----------------------------------------------------------
+
+
+def next_seq(conn: Connection) -> int:
+    """The next corpus sequence number; the caller holds ``share_sequence``."""
+    return int(conn.execute(text(f"SELECT nextval('{SEQUENCE}')")).scalar_one())
+
+
+def peek_seq(conn: Connection) -> int:
+    """The number the next ``next_seq`` would give."""
+    row = conn.execute(text(f"SELECT last_value, is_called FROM {SEQUENCE}")).one()
+    return int(row.last_value) + 1 if row.is_called else int(row.last_value)
+
+
+def ensure_seq_at_least(conn: Connection, value: int) -> None:
+    """Move the sequence so that it hands out nothing below ``value``."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQ_LOCK})
+    if peek_seq(conn) < value:
+        conn.execute(text(f"SELECT setval('{SEQUENCE}', :v, false)"), {"v": value})
+
+
+# -- admission ---------------------------------------------------------------------
+
+
+def admission_keys(cand: Candidate) -> list[int]:
+    """Every key through which ``cand`` could meet a duplicate (see the module doc)."""
+    item = cand.item
+    keys = [lock_key("key", item.key), lock_key("fingerprint", cand.fingerprint)]
+    if item.guid and item.source:
+        keys.append(lock_key("guid", f"{item.source}\0{item.guid}"))
+    if cand.canonical_url:
+        keys.append(lock_key("url", cand.canonical_url))
+    if cand.title_key and cand.site:
+        keys.append(lock_key("title", f"{cand.site}\0{cand.title_key}"))
+    keys.extend(lock_key("unit", unit.key) for unit in cand.units)
+    keys.extend(lock_key("bucket", bucket) for _band, bucket in cand.bands)
+    return keys
+
+
+def known(engine: Engine, cands: Sequence[Candidate]) -> set[tuple[str, str]]:
+    """The (key, fingerprint) pairs of ``cands`` the state already holds."""
+    pairs = sorted({(c.item.key, c.fingerprint) for c in cands})
+    found: set[tuple[str, str]] = set()
+    with engine.connect() as conn:
+        for start in range(0, len(pairs), _CHUNK):
+            chunk = pairs[start : start + _CHUNK]
+            rows = conn.execute(
+                select(items.c.key, items.c.fingerprint).where(
+                    tuple_(items.c.key, items.c.fingerprint).in_(chunk)
+                )
+            )
+            found.update((str(k), str(f)) for k, f in rows)
+    return found
+
+
+def plan_admission(
+    engine: Engine, entries: Sequence[tuple[Any, Any, Candidate]], *, skip_known: bool
+) -> list[tuple[list[tuple[Any, Any, Candidate]], list[int]]]:
+    """Split a batch into transactions of at most ``LOCK_BUDGET`` lock keys.
+
+    With ``skip_known`` (the identity layer is on), items whose key and text
+    are recorded take no lock: the identity layer rejects them on rows that
+    are already committed.
+    """
+    held = known(engine, [c for *_, c in entries]) if skip_known else set()
+    plan: list[tuple[list[tuple[Any, Any, Candidate]], list[int]]] = []
+    chunk: list[tuple[Any, Any, Candidate]] = []
+    keys: list[int] = []
+    for entry in entries:
+        cand = entry[2]
+        mine = [] if (cand.item.key, cand.fingerprint) in held else admission_keys(cand)
+        if chunk and len(keys) + len(mine) > LOCK_BUDGET:
+            plan.append((chunk, keys))
+            chunk, keys = [], []
+        chunk.append(entry)
+        keys.extend(mine)
+    if chunk:
+        plan.append((chunk, keys))
+    return plan
