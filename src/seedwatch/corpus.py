@@ -6,7 +6,9 @@ first 64 bits of the item's fingerprint. A file is the item's text, preceded
 by default by a YAML front-matter block with fixed keys (``seedwatch: 1``
 marks our own files and the format version). Existing files are never
 modified: a write goes to a temporary file, is fsynced, and is linked into
-place only if the name is free.
+place only if the name is free. Several nodes may share one corpus folder
+(NFS and the like: ``link`` is atomic there too): temporary names carry the
+host and process, and a node sweeps only what a dead writer left.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
+import socket
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +35,15 @@ _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 NAME_RE = re.compile(r"^(\d{3,})_([0-9a-f]{16})\.txt$")
 FORMAT_VERSION = 1
+# ``.<corpus name>.<host>_<pid>_<random>.tmp``: unique per write, even for two
+# threads or nodes completing the same pending entry. Names written before
+# nodes shared a folder have no host part (``.<corpus name>.<pid>.tmp``).
+TEMP_RE = re.compile(
+    r"^\.(\d{3,}_[0-9a-f]{16}\.txt)\.(?:([A-Za-z0-9-]+)_)?(\d+)(?:_[0-9a-f]+)?\.tmp$"
+)
+# A temporary file this old is garbage whoever wrote it (a write takes milliseconds).
+TEMP_MAX_AGE = 3600.0
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
 
 
 def file_name(seq: int, item_text: str) -> str:
@@ -109,18 +123,40 @@ class CorpusConflict(Exception):
     """A corpus file of that name exists with other content (never overwritten)."""
 
 
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # a previous life of this process number (a container's pid 1)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def sweep_temporary(folder: Path) -> int:
     """Delete temporary files a killed writer left behind; returns how many.
 
-    Only our own names (``.<corpus name>.<pid>.tmp``) are touched. Call it at
-    start-up, before any writer runs.
+    Only our own names (``TEMP_RE``) are touched: those of this host whose
+    process is gone, those without a host part (single-node names), and any
+    older than ``TEMP_MAX_AGE``; a live writer's file on another node of a
+    shared folder stays. Call it at start-up, before this process writes.
     """
     if not folder.is_dir():
         return 0
     swept = 0
+    now = time.time()
     for path in folder.glob(".*.tmp"):
-        stem = path.name[1:].rsplit(".", 2)[0]
-        if NAME_RE.match(stem):
+        match = TEMP_RE.match(path.name)
+        if not match:
+            continue
+        host, pid = match.group(2), int(match.group(3))
+        try:
+            old = now - path.stat().st_mtime > TEMP_MAX_AGE
+        except FileNotFoundError:
+            continue
+        if host is None or old or (host == _HOST and not _alive(pid)):
             path.unlink(missing_ok=True)
             swept += 1
     return swept
@@ -151,7 +187,7 @@ def write_atomic(folder: Path, name: str, content: str, *, sync_dir: bool = True
         raise CorpusConflict(
             f"{final} exists with different content; corpus files are never modified"
         )
-    tmp = folder / f".{name}.{os.getpid()}.tmp"
+    tmp = folder / f".{name}.{_HOST}_{os.getpid()}_{secrets.token_hex(4)}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         with os.fdopen(fd, "wb") as fh:
