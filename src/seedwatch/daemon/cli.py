@@ -443,6 +443,33 @@ def plugins(obj: Context) -> None:
             click.echo(f"    {entry}")
 
 
+@cli.group("plugin")
+def plugin_group() -> None:
+    """Tools for plugin authors."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Folder to create the package seedwatch-NAME in.",
+)
+def plugin_new(name: str, directory: Path) -> None:
+    """Write a parser plugin package: entry point, parser skeleton, sample, tests."""
+    from seedwatch.daemon import scaffold
+
+    try:
+        target = scaffold.new_plugin(name, directory)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from None
+    click.echo(f"created {target}")
+    click.echo(f"next: pip install -e '{target}[test]' && pytest {target}")
+
+
 @cli.group()
 def corpus() -> None:
     """Index and inspect the corpus folder."""
