@@ -9,7 +9,8 @@ import lxml.html
 import pytest
 
 from seedwatch.plugins.builtin.forums import dates
-from seedwatch.plugins.builtin.forums.common import Pagination, as_pre, number
+from seedwatch.plugins.builtin.forums.base import Pagination
+from seedwatch.plugins.builtin.forums.common import as_pre, number
 from seedwatch.text import element_to_text
 
 # A Wednesday evening in the board's zone (UTC-5): 2024-03-13 20:30 local.

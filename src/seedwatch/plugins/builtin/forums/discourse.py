@@ -40,12 +40,9 @@ from seedwatch.errors import ParseError
 from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Document, Item, Quote
 from seedwatch.plugins.builtin.forums import dates
+from seedwatch.plugins.builtin.forums.base import ForumParser, Pagination, Post, Thread
 from seedwatch.plugins.builtin.forums.common import (
-    ForumParser,
     Page,
-    Pagination,
-    Post,
-    Thread,
     attr,
     decode,
     drop_all,

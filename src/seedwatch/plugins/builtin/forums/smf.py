@@ -28,12 +28,9 @@ from seedwatch.contracts import Parser
 from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Quote
 from seedwatch.plugins.builtin.forums import dates
+from seedwatch.plugins.builtin.forums.base import ForumParser, Pagination, Post, Thread
 from seedwatch.plugins.builtin.forums.common import (
-    ForumParser,
     Page,
-    Pagination,
-    Post,
-    Thread,
     as_pre,
     attr,
     drop,

@@ -29,12 +29,9 @@ from seedwatch.contracts import Parser
 from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Quote
 from seedwatch.plugins.builtin.forums import dates
+from seedwatch.plugins.builtin.forums.base import ForumParser, Pagination, Post, Thread
 from seedwatch.plugins.builtin.forums.common import (
-    ForumParser,
     Page,
-    Pagination,
-    Post,
-    Thread,
     attr,
     drop_all,
     find,
