@@ -422,7 +422,8 @@ def test_dates_keep_the_publishers_offset(rss: Parser) -> None:
 
 def test_cdata_whitespace_is_stripped_and_mis_cased_ispermalink_read(rss: Parser) -> None:
     first, second = parse(rss, file_doc(FEEDS / "rss2_huffpost_cdata_whitespace.xml"))
-    assert first.key == "23246627"
+    # a bare guid is unique only within its feed: scoped by the channel link's host
+    assert first.key == "www.aol.com:23246627"
     assert first.author == "Canadian Press"
     assert first.tags[:3] == ("Dakota Collegiate", "hijab", "Living")
     assert second.guid is None
@@ -622,14 +623,14 @@ def test_freshrss_category_output(rss: Parser) -> None:
     assert {i.site for i in items} == {None}
 
 
-def test_a_feed_with_numeric_guids_but_no_freshrss_marker_keeps_guid_keys(rss: Parser) -> None:
+def test_numeric_guids_without_a_freshrss_marker_stay_guid_keys(rss: Parser) -> None:
     # Hand-made: numeric guids alone do not make a feed FreshRSS's.
     feed = b"""<rss version="2.0"><channel><title>Shop</title><link>https://shop.example/</link>
 <item><title>A</title><link>https://shop.example/a</link>
 <guid isPermaLink="false">1795294593223489</guid></item>
 </channel></rss>"""
     item = parse(rss, doc(feed))[0]
-    assert item.key == "1795294593223489"
+    assert item.key == "shop.example:1795294593223489"
 
 
 # -- JSON Feed -----------------------------------------------------------------------
@@ -645,7 +646,7 @@ def test_json_feed_1_1(rss: Parser) -> None:
     )
     assert uplink.updated == datetime(2024, 5, 3, 10, 0, tzinfo=UTC)
     assert uplink.tags == ("uplink", "outage")
-    assert sensors.key == "42"
+    assert sensors.key == "marsh.example.org:42"  # home_page_url's host scopes a bare id
     assert sensors.published is None  # "not a date"
     assert sensors.text == "Twenty-four sensors were calibrated.\n\nTwo were rejected."
     assert sensors.author == "Site Team"  # the feed's authors
@@ -655,7 +656,11 @@ def test_json_feed_1_1(rss: Parser) -> None:
 
 def test_json_feed_1_0(rss: Parser) -> None:
     story, first = parse(rss, file_doc(FEEDS / "jsonfeed_v1_handmade.json"))
-    assert (story.key, story.author, story.text) == ("2", "Carol", "A story on another site.")
+    assert (story.key, story.author, story.text) == (
+        "old.example.net:2",
+        "Carol",
+        "A story on another site.",
+    )
     assert (first.title, first.author, first.text) == (None, "Dave", "First post, no title.")
 
 
@@ -886,3 +891,17 @@ def test_json_feed_next_url(rss: Parser) -> None:
     pages = list(rss.next_pages(file_doc(FEEDS / "jsonfeed_v1_1_handmade.json")))
     assert pages == ["https://marsh.example.org/feed-page2.json"]
     assert list(rss.next_pages(file_doc(FEEDS / "jsonfeed_v1_handmade.json"))) == []
+
+
+def test_bare_guids_of_two_feeds_do_not_collide(rss: Parser) -> None:
+    def feed(site: str) -> bytes:
+        return (
+            f'<rss version="2.0"><channel><title>T</title><link>https://{site}/</link>'
+            f'<item><title>A</title><guid isPermaLink="false">1</guid></item>'
+            f"</channel></rss>"
+        ).encode()
+
+    a = parse(rss, doc(feed("one.example")))[0]
+    b = parse(rss, doc(feed("two.example")))[0]
+    assert (a.key, b.key) == ("one.example:1", "two.example:1")
+    assert a.guid == b.guid == "1"

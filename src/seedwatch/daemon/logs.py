@@ -27,6 +27,9 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup(level: int = logging.INFO, fmt: str = "text") -> None:
+    """``fmt``: ``text``, ``json``, or ``auto`` (JSON unless stderr is a terminal)."""
+    if fmt == "auto":
+        fmt = "text" if sys.stderr.isatty() else "json"
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
@@ -40,3 +43,4 @@ def setup(level: int = logging.INFO, fmt: str = "text") -> None:
     # httpx logs every request at INFO: useful only when debugging.
     logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
     logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))

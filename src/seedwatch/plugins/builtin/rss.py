@@ -5,6 +5,10 @@ Owns recognising a feed by its head, mapping feed entries to Items (identity,
 links resolved against the feed's base, dates keeping their offsets, plain
 text), FreshRSS's own RSS output, and the further pages a backfill follows
 (RFC 5005 archive links, WordPress ``?paged=N``, JSON Feed ``next_url``).
+
+Item keys: the guid (a bare guid such as ``123`` prefixed with the feed's
+host, since it is unique only within its feed), else the link, else a hash
+of title and text; for FreshRSS output, the original article link first.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from seedwatch.plugins.builtin.jsonfeed import (
     parse_json_feed,
 )
 from seedwatch.text import clean_text, html_to_text
+from seedwatch.urls import host_of
 
 log = logging.getLogger(__name__)
 
@@ -332,6 +337,18 @@ def content_key(title: str | None, text: str) -> str:
     return f"sha256:{digest}"
 
 
+_GLOBAL_ID = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|tag:|urn:)", re.IGNORECASE)
+
+
+def scoped_guid(guid: str, scope: str | None) -> str:
+    """A guid as a corpus-wide key: URLs, tag: and urn: ids are global already;
+    a bare guid ("123", "item-7") is unique only within its feed, so it is
+    prefixed with the feed's host."""
+    if _GLOBAL_ID.match(guid) or not scope:
+        return guid
+    return f"{scope}:{guid}"
+
+
 def make_item(
     entry: Entry,
     *,
@@ -339,6 +356,7 @@ def make_item(
     source: str | None,
     site: str | None,
     link_is_key: bool = False,
+    scope: str | None = None,
 ) -> Item | None:
     """The Item of one entry; ``None`` for an entry with nothing in it at all."""
     text = body_text(entry.body, entry.body_is_html) if entry.body else ""
@@ -348,7 +366,8 @@ def make_item(
         extra["text_from"] = "title"
     if entry.comments:
         extra["comments"] = entry.comments
-    first, second = (entry.link, entry.guid) if link_is_key else (entry.guid, entry.link)
+    guid_key = scoped_guid(entry.guid, scope) if entry.guid else None
+    first, second = (entry.link, guid_key) if link_is_key else (guid_key, entry.link)
     key = first or second
     if key is None:
         if not text:
@@ -403,8 +422,11 @@ class RssParser(Parser):
         source = document.source.id if document.source else None
         if looks_like_json_feed(data):
             feed = parse_json_feed(data, document.url)
+            scope = host_of(feed.home or document.url)
             for entry in feed.entries:
-                item = make_item(entry, parser=self.name, source=source, site=feed.title)
+                item = make_item(
+                    entry, parser=self.name, source=source, site=feed.title, scope=scope
+                )
                 if item is None:
                     log.info("%s: skipped an item with no id, url, title or text", document.url)
                 else:
@@ -432,7 +454,12 @@ class RssParser(Parser):
             site = freshrss_site(result, site)
         for entry in _entries(result, base):
             item = make_item(
-                entry, parser=self.name, source=source, site=site, link_is_key=freshrss
+                entry,
+                parser=self.name,
+                source=source,
+                site=site,
+                link_is_key=freshrss,
+                scope=host_of(feed_link or document.url),
             )
             if item is None:
                 log.info("%s: skipped an entry with no guid, link, title or text", document.url)
