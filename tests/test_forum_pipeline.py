@@ -171,6 +171,9 @@ def test_seedwatch_parse_json_on_every_real_fixture(
         assert item["author"] and item["published"] and item["text"].strip()
         assert item["thread"]["quotes"] is not None
     assert len({item["key"] for item in items}) == count
+    # a post's url is its own: no two posts' URLs are the same page up to a #fragment
+    urls = [item["url"].split("#", 1)[0] for item in items if item["url"]]
+    assert len(set(urls)) == len(urls)
 
 
 def test_seedwatch_parse_with_the_wrong_parser_explains(capsys: pytest.CaptureFixture[str]) -> None:
