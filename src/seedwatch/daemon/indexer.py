@@ -7,6 +7,8 @@ front-matter, forum and FreshRSS text renderings, plain articles) and its
 items are recorded; a file no parser reads is still indexed as one plain
 item, so its text is known. The next sequence number moves past the highest
 file found. File names are taken as they are (the seeds predate us).
+Nodes sharing a corpus folder and a PostgreSQL state index one at a time
+(``Store.exclusive``): the second finds the files known.
 """
 
 from __future__ import annotations
@@ -58,6 +60,11 @@ def read_corpus_file(registry: Registry, path: Path) -> list[Item]:
 
 
 def index_corpus(registry: Registry, store: Store, folder: Path) -> IndexReport:
+    with store.exclusive("corpus-index"):
+        return _index(registry, store, folder)
+
+
+def _index(registry: Registry, store: Store, folder: Path) -> IndexReport:
     report = IndexReport()
     files = scan(folder)
     known = store.indexed_files()
