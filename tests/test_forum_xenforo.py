@@ -207,3 +207,37 @@ def test_truncated_page_parses_the_posts_it_holds(registry: Registry) -> None:
 def test_garbage_is_a_parse_error(registry: Registry) -> None:
     with pytest.raises(ParseError):
         parse(registry, document(XF2, content=b"\x00\x01\x02 not html at all"))
+
+
+# XenForo 2.2's page navigation, written after its page_nav template (our real
+# XenForo 2 page is a one-page thread), inserted into that page by the test below.
+T = "/community/threads/a-dark-theme-option.8276/"
+XF2_PAGE_NAV = f"""
+<link rel="next" href="{T}page-3" />
+<div class="block-outer"><div class="pageNavWrapper pageNavWrapper--mixed ">
+<div class="pageNav  pageNav--skipEnd">
+  <a href="{T}" class="pageNav-jump pageNav-jump--prev">Prev</a>
+  <ul class="pageNav-main">
+    <li class="pageNav-page "><a href="{T}">1</a></li>
+    <li class="pageNav-page pageNav-page--current "><a href="{T}page-2">2</a></li>
+    <li class="pageNav-page pageNav-page--later"><a href="{T}page-3">3</a></li>
+    <li class="pageNav-page pageNav-page--skip pageNav-page--skipEnd"><a title="Go to page">…</a></li>
+    <li class="pageNav-page "><a href="{T}page-6">6</a></li>
+  </ul>
+  <a href="{T}page-3" class="pageNav-jump pageNav-jump--next">Next</a>
+</div></div></div>
+""".encode()
+
+
+def test_xenforo2_page_navigation(registry: Registry) -> None:
+    content = (DATA / XF2).read_bytes()
+    at = content.index(b'<div class="block-outer"></div>')
+    doc = document(
+        XF2,
+        url="https://xenforo.com/community/threads/a-dark-theme-option.8276/page-2",
+        content=content[:at] + XF2_PAGE_NAV + content[at:],
+    )
+    parser = registry.parsers["xenforo"]
+    base = "https://xenforo.com/community/threads/a-dark-theme-option.8276/"
+    assert list(parser.next_pages(doc)) == [base + "page-3"]
+    assert list(parser.live_pages(doc)) == [base + f"page-{n}" for n in (6, 5, 4, 3)]
