@@ -221,7 +221,7 @@ XF2_PAGE_NAV = f"""
     <li class="pageNav-page "><a href="{T}">1</a></li>
     <li class="pageNav-page pageNav-page--current "><a href="{T}page-2">2</a></li>
     <li class="pageNav-page pageNav-page--later"><a href="{T}page-3">3</a></li>
-    <li class="pageNav-page pageNav-page--skip pageNav-page--skipEnd"><a title="Go to page">…</a></li>
+    <li class="pageNav-page pageNav-page--skip"><a title="Go to page">…</a></li>
     <li class="pageNav-page "><a href="{T}page-6">6</a></li>
   </ul>
   <a href="{T}page-3" class="pageNav-jump pageNav-jump--next">Next</a>
