@@ -35,6 +35,7 @@ ORIGINS: dict[str, str] = {}
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "seedwatch.plugins.builtin.corpus_sink",
     "seedwatch.plugins.builtin.jsonl_sink",
+    "seedwatch.plugins.builtin.s3_sink",
     "seedwatch.plugins.builtin.rss",
     "seedwatch.plugins.builtin.forums.xenforo",
     "seedwatch.plugins.builtin.frontmatter",
