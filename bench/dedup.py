@@ -115,17 +115,18 @@ def percentile(values: list[float], q: float) -> float:
 
 def timed(
     check: Callable[[Item], bool], queries: list[tuple[Item, bool]]
-) -> tuple[list[float], float]:
-    """Latencies in ms, and the share of near copies found."""
-    times, found, copies = [], 0, 0
+) -> tuple[list[float], float, list[str]]:
+    """Latencies in ms, the share of near copies found, and the copies missed."""
+    times, missed, copies = [], [], 0
     for item, is_copy in queries:
         began = time.perf_counter()
         duplicate = check(item)
         times.append((time.perf_counter() - began) * 1000)
         if is_copy:
             copies += 1
-            found += duplicate
-    return times, found / copies if copies else 1.0
+            if not duplicate:
+                missed.append(item.key)
+    return times, 1 - len(missed) / copies if copies else 1.0, missed
 
 
 def rss() -> int:
@@ -144,6 +145,7 @@ class Row:
     latencies: list[float]
     recall: float
     memory: int  # resident memory gained since the pass began
+    missed: list[str]
     disk: int = 0
     build: float = 0.0
 
@@ -163,13 +165,13 @@ def ours(pool: list[str], args: argparse.Namespace, sizes: list[int], tmp: Path)
         queries = query_set(pool, args.seed, size, args.queries)
         for item, _ in queries[:10]:  # warm the caches
             store.judge(item)
-        latencies, recall = timed(lambda i: not store.judge(i).accepted, queries)
+        latencies, recall, missed = timed(lambda i: not store.judge(i).accepted, queries)
         raw = store.engine.raw_connection()  # outside a transaction: fold the WAL in
         try:
             raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             raw.close()
-        rows.append(Row(size, latencies, recall, rss() - before, file_size(db), build))
+        rows.append(Row(size, latencies, recall, rss() - before, missed, file_size(db), build))
         print(f"  ours: {size} items indexed in {build:.0f} s", flush=True)
     store.close()
     return rows
@@ -203,8 +205,8 @@ def baseline(
                 index.insert(item.key, m)
             build += time.perf_counter() - began
             indexed += len(batch)
-        latencies, recall = timed(check, query_set(pool, args.seed, size, args.queries))
-        rows.append(Row(size, latencies, recall, rss() - before, build=build))
+        latencies, recall, missed = timed(check, query_set(pool, args.seed, size, args.queries))
+        rows.append(Row(size, latencies, recall, rss() - before, missed, build=build))
         print(f"  baseline: {size} items indexed in {build:.0f} s", flush=True)
     return rows
 
@@ -252,6 +254,9 @@ def main() -> None:
             f"{a.disk / a.size:>6.0f} B | {a.memory / 2**20:>5.0f} MB | "
             f"{b.memory / 2**20:>9.0f} MB"
         )
+    for a, b in zip(mine, theirs, strict=True):
+        if a.missed or b.missed:
+            print(f"near copies missed at {a.size}: ours {a.missed}, baseline {b.missed}")
 
 
 if __name__ == "__main__":

@@ -368,3 +368,15 @@ def test_boilerplate_held_by_many_items_counts_without_reading_them_all(store: S
     assert f"more than {COMMON_UNIT} items" in verdict.reason and verdict.matched == ()
     copy = make("copy", batch[7].text.replace("w7x3 w7x4", "w7x4 w7x3"))
     assert store.judge(copy).matched == ("n7",)
+
+
+def test_editing_one_long_paragraph_of_a_long_article_is_still_a_duplicate(store: Store) -> None:
+    article = lines(SEED004, 446, 474)  # AliExpress Russia, 884 words in 15 paragraphs
+    admit(store, make("a", article))
+    paras = article.split("\n\n")
+    edited = next(i for i, p in enumerate(paras) if 25 <= len(p.split()) <= 60)
+    words = paras[edited].split()
+    words[3], words[4] = words[4], words[3]
+    paras[edited] = " ".join(words)
+    verdict = store.judge(make("b", "\n\n".join(paras)))
+    assert not verdict.accepted and verdict.matched == ("a",), verdict

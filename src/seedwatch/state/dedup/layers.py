@@ -30,9 +30,11 @@ from seedwatch.state.dedup.features import Candidate, Unit, from_bytes, similari
 from seedwatch.state.dedup.settings import DedupSettings
 from seedwatch.state.schema import dedup_bands, dedup_items, dedup_units, items
 
-# An item "holds a whole corpus item" when it has this share of that item's
-# paragraph characters: quotes keep every paragraph, edits drop some.
-WHOLE = 0.95
+# An item "holds a whole corpus item" when every fingerprinted paragraph of
+# that item is in it, verbatim: a quote keeps them all. Anything less (95%
+# lets a one-paragraph edit of a long article pass as "old plus new text")
+# falls back to the share rule.
+WHOLE = 1.0
 _CHUNK = 500  # values per IN (...): well under every database's parameter limit
 _SHOWN = 3  # matched items named in a reason
 # A paragraph held by more items than this is boilerplate ("This article first
