@@ -15,7 +15,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +119,10 @@ def run(obj: Context, once: bool) -> None:
             sources,
             concurrency=config.daemon.concurrency,
             jitter=config.daemon.jitter,
+            listen=config.daemon.listen,
+            drain_timeout=config.daemon.drain_timeout,
+            reload=lambda: config_mod.load(obj.config_path).enabled_sources(),
+            corpus=config.corpus_path,
         )
         if once:
             results = service.run_once()
@@ -379,6 +383,20 @@ def sources_remove(obj: Context, source_id: str) -> None:
     click.echo(f"removed source {source_id!r} from {path}")
 
 
+@sources.command("resume")
+@click.argument("source_id", metavar="ID")
+@pass_ctx
+def sources_resume(obj: Context, source_id: str) -> None:
+    """Resume a parked source: it is polled again now (a running daemon picks
+    it up within seconds)."""
+    config = obj.config
+    config.source(source_id)  # a source the config names
+    state = runtime.open_state(config).resume(source_id)
+    if state is None:
+        raise UserError(f"source {source_id!r} has never been polled: nothing to resume")
+    click.echo(f"resumed source {source_id!r}: polled again now")
+
+
 @sources.command("import-opml")
 @click.argument("opml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_ctx
@@ -402,24 +420,22 @@ def sources_export(obj: Context) -> None:
 @cli.command()
 @pass_ctx
 def status(obj: Context) -> None:
-    """Sources' health and corpus figures from the state."""
+    """Each source's state, last and next poll, items and errors; the corpus."""
+    from seedwatch.daemon import status as status_mod
+
     config = obj.config
     store = runtime.open_state(config)
-    states = store.source_states()
-    for src in config.sources:
-        st = states.get(src.id)
-        if st is None:
-            click.echo(f"{src.id}: never polled")
-            continue
-        health = "parked" if st.parked else "failing" if st.consecutive_errors else "ok"
-        last = st.last_success.isoformat(timespec="seconds") if st.last_success else "never"
-        nxt = st.next_poll.isoformat(timespec="seconds") if st.next_poll else "-"
-        line = (
-            f"{src.id}: {health}; last success {last}; next poll {nxt}; {st.items_accepted} item(s)"
-        )
-        if st.consecutive_errors:
-            line += f"; {st.consecutive_errors} error(s) in a row, last: {st.last_error}"
-        click.echo(line)
+    at = datetime.now(UTC)
+    table = status_mod.rows(
+        [(config.to_source(src), src.enabled) for src in config.sources],
+        store.source_states(),
+        store.items_by_day(at - timedelta(days=status_mod.DAYS)),
+        at,
+    )
+    if table:
+        click.echo(status_mod.text_table(table, at))
+    else:
+        click.echo(f"no sources configured in {config.where}")
     stats = store.stats()
     click.echo(
         f"corpus {config.corpus_path}: {len(scan(config.corpus_path))} file(s); state: "

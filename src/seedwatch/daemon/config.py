@@ -89,6 +89,12 @@ class StateConfig(_Strict):
 
 
 class FetchConfig(_Strict):
+    """``[fetch]``: identity, limits and politeness of every request (see
+    ``seedwatch.daemon.fetch``). ``per_host`` requests at most run against
+    one host at once, starting ``host_delay`` apart (``local_host_delay`` for
+    loopback hosts: this machine); ``robots`` honours robots.txt for page
+    sources (a source's ``robots = false`` opts out)."""
+
     user_agent: str | None = None
     contact: str = "https://github.com/seedwatch/seedwatch"
     connect_timeout: Duration = timedelta(seconds=10)
@@ -96,12 +102,40 @@ class FetchConfig(_Strict):
     total_timeout: Duration = timedelta(seconds=120)
     max_bytes: Size = 20 * 1024 * 1024
     max_redirects: int = Field(5, ge=0, le=30)
+    per_host: int = Field(2, ge=1, le=64)
+    host_delay: Duration = timedelta(seconds=1)
+    local_host_delay: Duration = timedelta(0)
+    robots: bool = True
 
 
 class DaemonConfig(_Strict):
+    """``[daemon]``: ``concurrency`` polls (and requests) at once overall;
+    ``listen`` the health, metrics and status server (``""`` turns it off);
+    back-off and parking (``park_after`` failures in a row park a source,
+    probed every ``probe_interval``); ``redirect_after`` polls seeing the
+    same permanent redirect move the source's URL; ``drain_timeout`` bounds
+    the wait for polls in flight at SIGTERM. ``log_format = "auto"`` writes
+    JSON lines unless stderr is a terminal."""
+
     concurrency: int = Field(4, ge=1, le=256)
     jitter: Duration = timedelta(seconds=30)
-    log_format: Literal["text", "json"] = "text"
+    log_format: Literal["auto", "text", "json"] = "auto"
+    listen: str = "127.0.0.1:9797"
+    park_after: int = Field(10, ge=1)
+    probe_interval: Duration = timedelta(days=1)
+    redirect_after: int = Field(3, ge=1)
+    drain_timeout: Duration = timedelta(minutes=2)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        if value.strip():
+            host, sep, port = value.strip().rpartition(":")
+            if not sep or not host or not port.isdigit() or int(port) > 65535:
+                raise ValueError(
+                    f'expected "host:port" such as "127.0.0.1:9797", or "" for none, got {value!r}'
+                )
+        return value.strip()
 
 
 class DedupConfig(_Strict):

@@ -6,14 +6,22 @@
 ``live_pages``. Crash safety: items are recorded (with their rendered file
 text and sequence numbers) before any file is written, written, then marked;
 a source's cursor is saved only after its page's items are recorded.
+
+Poll accounting: every poll ends in ``record_poll`` with the scheduler's
+plan (``daemon.schedule``): the error class (a fetch error's category,
+``parse`` for a document no parser reads, ``plugin`` for a plugin that
+raised), the next poll, parking, and a URL moved by permanent redirects,
+which the next polls fetch instead of the configured one.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
 
@@ -22,6 +30,7 @@ from seedwatch.contracts import (
     Cursor,
     Fetcher,
     Filter,
+    Page,
     Parser,
     PollContext,
     PollResult,
@@ -30,6 +39,8 @@ from seedwatch.contracts import (
     Verdict,
 )
 from seedwatch.corpus import render
+from seedwatch.daemon.fetch import recording
+from seedwatch.daemon.schedule import Observation, Plan, Schedule, effective_url
 from seedwatch.errors import FetchError, ItemValidationError, ParseError, UserError
 from seedwatch.models import Document, Item, Source
 from seedwatch.plugins.registry import Registry
@@ -39,6 +50,9 @@ from seedwatch.urls import same_site
 log = logging.getLogger("seedwatch.pipeline")
 
 BATCH = 200  # items recorded per transaction: fewer commits, same crash safety
+
+# The observation of the poll running in this thread (items' dates for the scheduler).
+_OBSERVING: ContextVar[Observation | None] = ContextVar("seedwatch_poll", default=None)
 
 
 @dataclass
@@ -53,6 +67,7 @@ class Pipeline:
     filters: list[Filter]
     front_matter: bool = True
     on_progress: Callable[[PollResult], None] | None = None
+    schedule: Schedule = field(default_factory=Schedule)
 
     def close(self) -> None:
         close = getattr(self.fetcher, "close", None)
@@ -123,8 +138,11 @@ class Pipeline:
             if not batch:
                 break
             prepared = []
+            observing = _OBSERVING.get()
             for raw in batch:
                 result.items += 1
+                if observing is not None:
+                    observing.add_item(raw.key, raw.published or raw.updated)
                 item, dropped = self.prepare(raw, source)
                 if dropped is not None:
                     self._rejected(item, source, dropped, result)
@@ -194,6 +212,10 @@ class Pipeline:
         """One poll (or, with ``backfill``, a walk through the source's history)."""
         result = PollResult(source=source.id)
         state = self.store.source_state(source.id)
+        configured = source
+        url = effective_url(source, state)
+        if url != source.url:
+            source = replace(source, url=url)
         cursor = Cursor() if backfill else state.cursor
         kind = self.registry.source_kind(source.kind)
         context = PollContext(
@@ -202,26 +224,99 @@ class Pipeline:
             since=since,
             max_pages=max_pages,
         )
-        started = now()
+        seen = Observation()
+        started = time.monotonic()
+        token = _OBSERVING.set(seen)
         try:
-            for page in kind.poll(source, cursor, context):
+            with recording() as fetches:
+                seen.fetches = fetches
+                self._poll_pages(
+                    source,
+                    kind.poll(source, cursor, context),
+                    result,
+                    seen,
+                    backfill=backfill,
+                    max_pages=max_pages,
+                    dry_run=dry_run,
+                )
+        finally:
+            _OBSERVING.reset(token)
+        if not dry_run:
+            plan = self.schedule.plan(
+                configured, state, result, seen, duration=time.monotonic() - started
+            )
+            self.store.record_poll(
+                source.id, result, at=now(), next_poll=plan.next_poll, record=plan.record
+            )
+            self._log_plan(source, plan)
+        self.registry.notify("on_poll_finished", source=source, result=result)
+        return result
+
+    def _poll_pages(
+        self,
+        source: Source,
+        pages: Iterator[Page],
+        result: PollResult,
+        seen: Observation,
+        *,
+        backfill: bool,
+        max_pages: int | None,
+        dry_run: bool,
+    ) -> None:
+        """Record each page's items, then its cursor; an error ends the poll and is
+        classified: the fetcher's category, ``parse``, or ``plugin`` for a
+        plugin (a source kind) that raised something else than our errors."""
+        try:
+            for page in pages:
                 if page.document is None:
                     result.not_modified += 1
                 else:
+                    if seen.document is None:
+                        seen.document = page.document
                     self._page(source, page.document, result, backfill, max_pages, dry_run)
                 if not dry_run and (not backfill or page.document is not None):
                     self.store.save_cursor(source.id, page.cursor)
                 if max_pages is not None and result.documents >= max_pages:
                     break
+        except FetchError as exc:
+            result.error, result.error_category = str(exc), exc.category
+            seen.status, seen.retry_after, seen.error_url = exc.status, exc.retry_after, exc.url
+            if exc.category == "deferred":
+                log.info("source %s: %s", source.id, exc)
+            else:
+                log.error("source %s: %s", source.id, exc)
         except UserError as exc:
-            result.error = str(exc)
-            result.error_category = exc.category if isinstance(exc, FetchError) else "parse"
+            result.error, result.error_category = str(exc), "parse"
             log.error("source %s: %s", source.id, exc)
-        if not dry_run:
-            next_poll = started + source.min_interval
-            self.store.record_poll(source.id, result, at=now(), next_poll=next_poll)
-        self.registry.notify("on_poll_finished", source=source, result=result)
-        return result
+        except Exception as exc:
+            plugin = self.registry.owner(self.registry.source_kind(source.kind))
+            result.error = (
+                f"source kind {source.kind!r} (plugin {plugin}) failed: {type(exc).__name__}: {exc}"
+            )
+            result.error_category = "plugin"
+            log.exception("source %s: %s", source.id, result.error)
+
+    def _log_plan(self, source: Source, plan: Plan) -> None:
+        if plan.moved_to:
+            log.warning(
+                "source %s: %s has moved permanently to %s (seen on %d polls in a row): "
+                "polling the new URL; update the config",
+                source.id,
+                source.url,
+                plan.moved_to,
+                self.schedule.settings.redirect_after,
+            )
+        if plan.parked_now:
+            log.warning(
+                "source %s: parked (%s); probed every %s; `seedwatch sources resume %s` "
+                "resumes it now",
+                source.id,
+                plan.record.parked_reason,
+                self.schedule.settings.probe_interval,
+                source.id,
+            )
+        if plan.resumed:
+            log.info("source %s: the probe succeeded; resumed", source.id)
 
     def _page(
         self,
@@ -249,7 +344,11 @@ class Pipeline:
             parser, _ = self.process_document(source, document, result, dry_run=dry_run)
         except ParseError as exc:
             result.failed_documents += 1
-            result.error, result.error_category = str(exc), "parse"
+            # items_of wraps what a plugin raised (anything but our own errors)
+            # in a ParseError naming it: that is a plugin's failure, not the input's.
+            cause = exc.__cause__
+            plugin = cause is not None and not isinstance(cause, ParseError | ItemValidationError)
+            result.error, result.error_category = str(exc), "plugin" if plugin else "parse"
             log.error("source %s: %s", source.id, exc)
             return None
         if self.on_progress:

@@ -16,6 +16,7 @@ from seedwatch.daemon.config import Config
 from seedwatch.daemon.fetch import FetchSettings, HttpFetcher
 from seedwatch.daemon.indexer import index_corpus
 from seedwatch.daemon.pipeline import Pipeline
+from seedwatch.daemon.schedule import Schedule, ScheduleSettings
 from seedwatch.errors import ConfigError
 from seedwatch.plugins.manager import build_registry
 from seedwatch.plugins.registry import Registry
@@ -41,6 +42,23 @@ def fetch_settings(config: Config) -> FetchSettings:
         total_timeout=f.total_timeout.total_seconds(),
         max_bytes=f.max_bytes,
         max_redirects=f.max_redirects,
+        per_host=f.per_host,
+        host_delay=f.host_delay.total_seconds(),
+        local_host_delay=f.local_host_delay.total_seconds(),
+        max_concurrency=config.daemon.concurrency,
+        robots=f.robots,
+    )
+
+
+def schedule_for(config: Config) -> Schedule:
+    d = config.daemon
+    return Schedule(
+        ScheduleSettings(
+            park_after=d.park_after,
+            probe_interval=d.probe_interval,
+            redirect_after=d.redirect_after,
+            jitter=d.jitter,
+        )
     )
 
 
@@ -104,6 +122,7 @@ def build(
         transforms=transforms,
         filters=filters,
         front_matter=config.corpus.front_matter,
+        schedule=schedule_for(config),
     )
     index_corpus(registry, store, config.corpus_path)
     pipeline.complete_pending()

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -71,6 +72,19 @@ sources = Table(
     Column("last_error_category", String(40)),
     Column("parked", Boolean, nullable=False, default=False),
     Column("items_accepted", Integer, nullable=False, default=0),
+    # Scheduling (daemon.schedule; migration 0004): see state.source_state.
+    Column("parked_at", UTCDateTime),
+    Column("parked_reason", Text),
+    Column("url_from", Text),  # the config's URL that ``url`` replaced
+    Column("redirect_target", Text),
+    Column("redirect_count", Integer, nullable=False, default=0),
+    Column("error_counts", Text),  # JSON: {error class: count}
+    Column("entries", Text),  # JSON: {entry hash: ISO date}, the last week's
+    Column("hints", Text),  # JSON: the feed's ttl, update period, skip hours/days
+    Column("interval_seconds", Float),
+    Column("next_poll_reason", Text),
+    Column("last_outcome", String(20)),
+    Column("last_duration", Float),
 )
 
 # One row per item the corpus holds (accepted by us, or found in the corpus

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from seedwatch.contracts import Accepted, Cursor, PollResult, Verdict
 from seedwatch.corpus import file_name
 from seedwatch.errors import ConfigError
 from seedwatch.models import Item
-from seedwatch.state import postgres, schema
+from seedwatch.state import postgres, schema, source_state
 from seedwatch.state.dedup import (
     DEFAULT_LAYERS,
     Candidate,
@@ -41,6 +40,7 @@ from seedwatch.state.dedup import (
 )
 from seedwatch.state.dedup.layers import identity
 from seedwatch.state.schema import corpus_files, counters, items, sources
+from seedwatch.state.source_state import PollRecord, SourceState
 
 CORPUS_SEQ = "corpus_seq"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -50,24 +50,6 @@ Render = Callable[[Item, datetime, str | None], str]
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class SourceState:
-    """What the state knows about one source."""
-
-    id: str
-    url: str | None = None
-    cursor: Cursor = field(default_factory=Cursor)
-    last_poll: datetime | None = None
-    last_success: datetime | None = None
-    next_poll: datetime | None = None
-    consecutive_errors: int = 0
-    errors_total: int = 0
-    last_error: str | None = None
-    last_error_category: str | None = None
-    parked: bool = False
-    items_accepted: int = 0
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -154,23 +136,15 @@ class Store:
 
     def source_state(self, source_id: str) -> SourceState:
         with self.engine.connect() as conn:
-            row = conn.execute(select(sources).where(sources.c.id == source_id)).first()
-        return _state_from_row(row) if row else SourceState(id=source_id)
+            return source_state.read(conn, source_id)
 
     def source_states(self) -> dict[str, SourceState]:
         with self.engine.connect() as conn:
-            return {r.id: _state_from_row(r) for r in conn.execute(select(sources))}
-
-    def _upsert_source(self, conn: Connection, source_id: str, **values: Any) -> None:
-        changed = conn.execute(
-            update(sources).where(sources.c.id == source_id).values(**values)
-        ).rowcount
-        if not changed:
-            conn.execute(insert(sources).values(id=source_id, **values))
+            return {r.id: source_state.state_from_row(r) for r in conn.execute(select(sources))}
 
     def save_cursor(self, source_id: str, cursor: Cursor) -> None:
         with self.engine.begin() as conn:
-            self._upsert_source(
+            source_state.upsert(
                 conn,
                 source_id,
                 etag=cursor.etag,
@@ -179,34 +153,62 @@ class Store:
             )
 
     def record_poll(
-        self, source_id: str, result: PollResult, *, at: datetime, next_poll: datetime | None
+        self,
+        source_id: str,
+        result: PollResult,
+        *,
+        at: datetime,
+        next_poll: datetime | None,
+        record: PollRecord | None = None,
     ) -> SourceState:
-        """Count a finished poll: success resets the error streak, failure extends it."""
+        """Count a finished poll: success resets the error streak, failure extends
+        it and is counted under its class; ``record`` (the scheduler's decision:
+        parking, interval, moves) is written as is."""
         with self.engine.begin() as conn:
-            old = conn.execute(select(sources).where(sources.c.id == source_id)).first()
-            state = _state_from_row(old) if old else SourceState(id=source_id)
-            values: dict[str, Any] = {"last_poll": at, "next_poll": next_poll}
-            if result.error is None:
-                values |= {
-                    "last_success": at,
-                    "consecutive_errors": 0,
-                    "items_accepted": state.items_accepted + result.accepted,
-                }
-            else:
-                values |= {
-                    "consecutive_errors": state.consecutive_errors + 1,
-                    "errors_total": state.errors_total + 1,
-                    "last_error": result.error,
-                    "last_error_category": result.error_category,
-                    "items_accepted": state.items_accepted + result.accepted,
-                }
-            self._upsert_source(conn, source_id, **values)
-            row = conn.execute(select(sources).where(sources.c.id == source_id)).one()
-        return _state_from_row(row)
+            return source_state.record_poll(
+                conn, source_id, result, at=at, next_poll=next_poll, record=record
+            )
 
-    def set_parked(self, source_id: str, parked: bool) -> None:
+    def set_parked(self, source_id: str, parked: bool, reason: str | None = None) -> None:
+        """Park a source (polled only at the probe interval) or resume it (due now)."""
+        at = now()
         with self.engine.begin() as conn:
-            self._upsert_source(conn, source_id, parked=parked, consecutive_errors=0)
+            if parked:
+                source_state.upsert(
+                    conn, source_id, parked=True, parked_at=at, parked_reason=reason
+                )
+            else:
+                source_state.upsert(
+                    conn, source_id, parked=False, parked_at=None, parked_reason=None
+                )
+                source_state.resume(conn, source_id, at)
+
+    def resume(self, source_id: str) -> SourceState | None:
+        """Unpark a source and make it due now; ``None`` when the state never saw it."""
+        with self.engine.begin() as conn:
+            return source_state.resume(conn, source_id, now())
+
+    def items_by_day(self, since: datetime) -> dict[str, dict[str, int]]:
+        """Items accepted per source and UTC day (``YYYY-MM-DD``) since ``since``."""
+        out: dict[str, dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(items.c.source_id, items.c.created).where(
+                    items.c.created >= since,
+                    items.c.source_id.is_not(None),
+                    items.c.status != "indexed",
+                )
+            )
+            for source_id, created in rows:
+                day = created.astimezone(UTC).date().isoformat()
+                per_day = out.setdefault(source_id, {})
+                per_day[day] = per_day.get(day, 0) + 1
+        return out
+
+    def ping(self) -> None:
+        """Raise unless the state database answers (readiness checks)."""
+        with self.engine.connect() as conn:
+            conn.execute(select(1)).scalar_one()
 
     # -- items ------------------------------------------------------------
 
@@ -428,23 +430,6 @@ class Store:
         }
 
 
-def _state_from_row(row: Any) -> SourceState:
-    return SourceState(
-        id=row.id,
-        url=row.url,
-        cursor=Cursor(etag=row.etag, last_modified=row.last_modified, mark=row.mark),
-        last_poll=row.last_poll,
-        last_success=row.last_success,
-        next_poll=row.next_poll,
-        consecutive_errors=row.consecutive_errors or 0,
-        errors_total=row.errors_total or 0,
-        last_error=row.last_error,
-        last_error_category=row.last_error_category,
-        parked=bool(row.parked),
-        items_accepted=row.items_accepted or 0,
-    )
-
-
 def open_store(url: str, *, dedup: DedupSettings | None = None, migrate: bool = True) -> Store:
     store = Store(url, dedup=dedup)
     if migrate:
@@ -452,4 +437,4 @@ def open_store(url: str, *, dedup: DedupSettings | None = None, migrate: bool = 
     return store
 
 
-__all__ = ["SourceState", "Store", "now", "open_store", "schema"]
+__all__ = ["PollRecord", "SourceState", "Store", "now", "open_store", "schema"]

@@ -7,7 +7,10 @@ permanent moves reported), the User-Agent, and the rule that local files are
 read only for locations the config names. Knows nothing about formats;
 parsers never do I/O. Its helpers: ``transport`` (the deadline under every
 socket operation), ``decoding`` (gzip, deflate and brotli with bounded
-output), ``sniff`` (charset and media type).
+output), ``sniff`` (charset and media type), ``politeness`` (per-host and
+global request slots, spacing, hosts that asked everyone to wait) and
+``robots`` (robots.txt for page sources). Every request, each redirect hop
+and robots.txt included, goes through the politeness gate.
 
 Every failure is a ``FetchError`` whose message is one line naming the URL
 and the cause, with a ``category`` from ``seedwatch.errors`` (and ``status``
@@ -17,15 +20,21 @@ One ``HttpFetcher`` (one httpx client, one connection pool) serves every
 polling thread. Successful fetches and 304s are also reported as
 ``FetchResult``s to an optional ``on_result`` callback: that is where the
 daemon learns caching headers of a 304, permanent redirects and byte counts,
-which the ``Fetcher`` protocol's ``Document | None`` cannot carry.
+which the ``Fetcher`` protocol's ``Document | None`` cannot carry. Further
+listeners can ``subscribe``; and inside ``with recording() as seen:`` the
+results of the fetches made by the current thread are collected in ``seen``
+(how a poll learns what its own fetches saw).
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
@@ -40,7 +49,9 @@ import httpcore
 import httpx
 
 from seedwatch import __version__
+from seedwatch.daemon.fetch import robots
 from seedwatch.daemon.fetch.decoding import ACCEPT_ENCODING, BadEncoding, decoder_for
+from seedwatch.daemon.fetch.politeness import HostGate, host_of
 from seedwatch.daemon.fetch.sniff import (
     charset_param,
     detect_charset,
@@ -58,6 +69,8 @@ DEFAULT_ACCEPT = (
     "application/json;q=0.7, text/html;q=0.7, text/*;q=0.5, */*;q=0.1"
 )
 _PERMANENT = (301, 308)
+_RETRY_STATUSES = (429, 503)
+log = logging.getLogger("seedwatch.fetch")
 _TIMEOUTS = (httpx.TimeoutException, httpcore.TimeoutException)
 _TRANSPORT_ERRORS = (
     httpx.HTTPError,
@@ -75,9 +88,25 @@ __all__ = [
     "DEFAULT_CONTACT",
     "FetchResult",
     "FetchSettings",
+    "HostGate",
     "HttpFetcher",
     "detect_charset",
+    "host_of",
+    "recording",
 ]
+
+_RECORDING: ContextVar[list[FetchResult] | None] = ContextVar("seedwatch_fetches", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[list[FetchResult]]:
+    """Collect the ``FetchResult`` of every fetch this thread makes inside the block."""
+    seen: list[FetchResult] = []
+    token = _RECORDING.set(seen)
+    try:
+        yield seen
+    finally:
+        _RECORDING.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +119,13 @@ class FetchSettings:
     DNS resolution, done by the C library, can overrun it). ``max_bytes``
     caps the body after decompression. ``user_agent`` replaces the default
     ``seedwatch/<version> (+<contact>)``.
+
+    Politeness (see ``politeness``): at most ``per_host`` requests at once to
+    one host, starting at least ``host_delay`` seconds apart
+    (``local_host_delay`` for loopback hosts), at most ``max_concurrency``
+    in all. ``robots`` turns robots.txt for page sources on: the daemon's
+    config does by default (``[fetch] robots``); a bare ``HttpFetcher``
+    fetches what its caller asks for.
     """
 
     contact: str = DEFAULT_CONTACT
@@ -100,6 +136,11 @@ class FetchSettings:
     max_bytes: int = 20 * 1024 * 1024
     max_redirects: int = 5
     accept: str = DEFAULT_ACCEPT
+    per_host: int = 2
+    host_delay: float = 1.0
+    local_host_delay: float = 0.0
+    max_concurrency: int = 16
+    robots: bool = False
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "read_timeout", "total_timeout"):
@@ -107,6 +148,10 @@ class FetchSettings:
                 raise ValueError(f"FetchSettings.{name} must be positive")
         if self.max_bytes <= 0 or self.max_redirects < 0:
             raise ValueError("FetchSettings: max_bytes must be positive, max_redirects >= 0")
+        if self.per_host < 1 or self.max_concurrency < 1:
+            raise ValueError("FetchSettings: per_host and max_concurrency must be >= 1")
+        if self.host_delay < 0 or self.local_host_delay < 0:
+            raise ValueError("FetchSettings: host delays must be >= 0")
 
     @property
     def agent(self) -> str:
@@ -143,9 +188,10 @@ class HttpFetcher:
     plus local files for the locations the config names.
 
     Safe to use from several threads at once. ``close()`` (or ``with``)
-    releases the connection pool. ``on_result`` is called with the
-    ``FetchResult`` of every fetch that succeeds or gets a 304, in the
-    fetching thread; it must not raise.
+    releases the connection pool. ``on_result`` (and each ``subscribe``d
+    listener) is called with the ``FetchResult`` of every fetch that
+    succeeds or gets a 304, in the fetching thread; it must not raise.
+    ``gate`` holds the politeness rules; one fetcher, one gate.
     """
 
     def __init__(
@@ -155,7 +201,17 @@ class HttpFetcher:
         on_result: Callable[[FetchResult], None] | None = None,
     ) -> None:
         self.settings = settings or FetchSettings()
-        self._on_result = on_result
+        self._listeners: list[Callable[[FetchResult], None]] = [on_result] if on_result else []
+        s = self.settings
+        self.gate = HostGate(
+            per_host=s.per_host,
+            delay=s.host_delay,
+            local_delay=s.local_host_delay,
+            total=s.max_concurrency,
+        )
+        self.robots = robots.RobotsCache(
+            s.agent, self._load_robots, on_crawl_delay=self.gate.set_crawl_delay
+        )
         self._client = httpx.Client(
             transport=DeadlineTransport(),
             headers={
@@ -192,6 +248,10 @@ class HttpFetcher:
     def close(self) -> None:
         """Close pooled connections. The fetcher cannot be used afterwards."""
         self._client.close()
+
+    def subscribe(self, listener: Callable[[FetchResult], None]) -> None:
+        """Call ``listener`` with every successful fetch's ``FetchResult`` (304s too)."""
+        self._listeners.append(listener)
 
     def fetch(
         self,
@@ -236,7 +296,20 @@ class HttpFetcher:
         """Like ``fetch``, with the status, headers and redirects as well."""
         scheme = urlsplit(url).scheme.lower()
         if scheme in ("http", "https"):
-            result = self._fetch_http(url, source, etag, last_modified, method, data, headers)
+            check_robots = self.settings.robots and robots.applies(
+                source, local_ok=local_ok, method=method, headers=headers
+            )
+            result = self._fetch_http(
+                url,
+                source,
+                etag,
+                last_modified,
+                method,
+                data,
+                headers,
+                check_robots=check_robots,
+                owner=source.id,
+            )
         elif scheme == "file" or len(scheme) <= 1:  # no scheme, or a Windows drive letter
             if not local_ok:
                 raise FetchError(
@@ -258,9 +331,30 @@ class HttpFetcher:
                 url=url,
                 category="refused",
             )
-        if self._on_result is not None:
-            self._on_result(result)
+        seen = _RECORDING.get()
+        if seen is not None:
+            seen.append(result)
+        for listener in self._listeners:
+            listener(result)
         return result
+
+    def _load_robots(self, url: str) -> tuple[int, bytes]:
+        """robots.txt of one origin: its first ``robots.MAX_BYTES``, through the gate."""
+        result = self._fetch_http(
+            url,
+            Source(id="robots.txt", url=url),
+            None,
+            None,
+            "GET",
+            None,
+            None,
+            check_robots=False,
+            owner=None,
+            truncate_at=robots.MAX_BYTES,
+        )
+        for listener in self._listeners:
+            listener(result)
+        return result.status, result.document.content if result.document else b""
 
     # -- HTTP -----------------------------------------------------------------
 
@@ -273,7 +367,14 @@ class HttpFetcher:
         method: str,
         data: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
+        *,
+        check_robots: bool,
+        owner: str | None,
+        truncate_at: int | None = None,
     ) -> FetchResult:
+        """``owner`` is the source the request is made for (``None``: robots.txt),
+        to whom a Retry-After is attributed; ``truncate_at`` keeps a body's head
+        instead of failing past the size cap."""
         started = time.monotonic()
         ends = started + self.settings.total_timeout
         request_headers: dict[str, str] = {}
@@ -287,64 +388,96 @@ class HttpFetcher:
                 request = self._client.build_request(
                     method, url, headers=request_headers, data=dict(data) if data else None
                 )
-                return self._exchange(url, request, source, started)
+                return self._exchange(
+                    url, request, source, started, ends, check_robots, owner, truncate_at
+                )
         except FetchError:
             raise
         except _TRANSPORT_ERRORS as exc:
             raise self._error(url, exc, ends) from exc
 
     def _exchange(
-        self, url: str, request: httpx.Request, source: Source, started: float
+        self,
+        url: str,
+        request: httpx.Request,
+        source: Source,
+        started: float,
+        ends: float,
+        check_robots: bool,
+        owner: str | None,
+        truncate_at: int | None,
     ) -> FetchResult:
-        """Send ``request``, following redirects one hop at a time."""
+        """Send ``request``, following redirects one hop at a time, each hop
+        checked against robots.txt (when it applies) and sent through the gate."""
         hops: list[tuple[int, str]] = []
         seen = {_defragment(url)}
         permanent: str | None = None
         while True:
-            response = self._client.send(request, stream=True)
-            try:
-                status = response.status_code
-                if response.next_request is not None:  # a 3xx with a Location
-                    request = response.next_request
-                    target = str(request.url)
-                    hops.append((status, target))
-                    self._check_redirect(url, hops, seen, target)
-                    if status in _PERMANENT and all(s in _PERMANENT for s, _ in hops):
-                        permanent = target
-                    seen.add(_defragment(target))
-                    continue
-                headers = dict(response.headers.items())
-                if status == 304:
-                    document = None
-                    wire = 0
-                elif 200 <= status < 300:
-                    content, wire = self._read_body(url, response)
-                    content_type = headers.get("content-type", "")
-                    document = Document(
-                        url=str(response.url),
-                        content=content,
-                        fetched=datetime.now(UTC),
-                        media_type=media_type(content_type),
-                        charset=detect_charset(content, charset_param(content_type)),
-                        headers=headers,
-                        source=source,
-                    )
-                else:
-                    raise self._status_error(url, response)
-                return FetchResult(
-                    url=url,
-                    final_url=str(response.url),
-                    status=status,
-                    headers=headers,
-                    document=document,
-                    source=source,
-                    permanent_redirect=permanent,
-                    redirects=tuple(hops),
-                    wire_bytes=wire,
-                    elapsed=time.monotonic() - started,
-                )
-            finally:
-                response.close()
+            target_url = str(request.url)
+            if check_robots:
+                self.robots.check(target_url)
+            host = host_of(target_url)
+            with self.gate.slot(host, url=url, until=ends):
+                response = self._client.send(request, stream=True)
+                try:
+                    step = self._step(url, response, source, hops, seen, owner, truncate_at)
+                finally:
+                    response.close()
+            if isinstance(step, httpx.Request):
+                request = step
+                if all(status in _PERMANENT for status, _ in hops):
+                    permanent = hops[-1][1]
+                continue
+            status, headers, document, wire = step
+            return FetchResult(
+                url=url,
+                final_url=str(response.url),
+                status=status,
+                headers=headers,
+                document=document,
+                source=source,
+                permanent_redirect=permanent,
+                redirects=tuple(hops),
+                wire_bytes=wire,
+                elapsed=time.monotonic() - started,
+            )
+
+    def _step(
+        self,
+        url: str,
+        response: httpx.Response,
+        source: Source,
+        hops: list[tuple[int, str]],
+        seen: set[str],
+        owner: str | None,
+        truncate_at: int | None,
+    ) -> httpx.Request | tuple[int, dict[str, str], Document | None, int]:
+        """One response: the next request of a redirect, or the final answer
+        (status, headers, document, wire bytes); raises for an error status."""
+        status = response.status_code
+        if response.next_request is not None:  # a 3xx with a Location
+            target = str(response.next_request.url)
+            hops.append((status, target))
+            self._check_redirect(url, hops, seen, target)
+            seen.add(_defragment(target))
+            return response.next_request
+        headers = dict(response.headers.items())
+        if status == 304:
+            return status, headers, None, 0
+        if not 200 <= status < 300:
+            raise self._status_error(url, response, owner)
+        content, wire = self._read_body(url, response, truncate_at)
+        content_type = headers.get("content-type", "")
+        document = Document(
+            url=str(response.url),
+            content=content,
+            fetched=datetime.now(UTC),
+            media_type=media_type(content_type),
+            charset=detect_charset(content, charset_param(content_type)),
+            headers=headers,
+            source=source,
+        )
+        return status, headers, document, wire
 
     def _check_redirect(
         self, url: str, hops: list[tuple[int, str]], seen: set[str], target: str
@@ -366,8 +499,13 @@ class HttpFetcher:
                 category="refused",
             )
 
-    def _read_body(self, url: str, response: httpx.Response) -> tuple[bytes, int]:
-        """The decoded body and its size on the wire; ``too-large`` past ``max_bytes``."""
+    def _read_body(
+        self, url: str, response: httpx.Response, truncate_at: int | None = None
+    ) -> tuple[bytes, int]:
+        """The decoded body and its size on the wire; ``too-large`` past ``max_bytes``,
+        or, with ``truncate_at``, its first ``truncate_at`` bytes."""
+        if truncate_at is not None:
+            return self._read_head(response, truncate_at)
         cap = self.settings.max_bytes
         encoding = response.headers.get("content-encoding", "").strip().lower()
         compressed = encoding not in ("", "identity")
@@ -392,6 +530,21 @@ class HttpFetcher:
                 raise self._too_large(url, "after decompression")
         return bytes(body), wire
 
+    def _read_head(self, response: httpx.Response, cap: int) -> tuple[bytes, int]:
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        decoder = decoder_for(encoding)
+        body = bytearray()
+        wire = 0
+        for raw in response.iter_raw():
+            wire += len(raw)
+            for piece in decoder.feed(raw):
+                body += piece
+            if len(body) >= cap or wire >= cap * 4:
+                return bytes(body[:cap]), wire
+        for piece in decoder.finish():
+            body += piece
+        return bytes(body[:cap]), wire
+
     def _too_large(self, url: str, how: str) -> FetchError:
         detail = f" ({how})" if how else ""
         return FetchError(
@@ -401,9 +554,11 @@ class HttpFetcher:
             category="too-large",
         )
 
-    def _status_error(self, url: str, response: httpx.Response) -> FetchError:
+    def _status_error(self, url: str, response: httpx.Response, owner: str | None) -> FetchError:
         status = response.status_code
         retry_after = _retry_after(response.headers.get("retry-after"))
+        if retry_after is not None and status in _RETRY_STATUSES:
+            self.gate.retry_after(host_of(str(response.url)), retry_after, owner)
         message = f"{url}: HTTP {status} {response.reason_phrase}".rstrip()
         if str(response.url) != url:
             message += f" (at {response.url}, after redirects)"

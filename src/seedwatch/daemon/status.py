@@ -1,0 +1,221 @@
+"""The status table: one row per source, from the config and the state.
+
+The same rows make ``seedwatch status`` (a terminal table) and the status
+page at ``/`` of the health server (plain HTML with an inline SVG chart of
+the last 7 days, no external assets), so both always tell the same truth.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from seedwatch import __version__
+from seedwatch.daemon.metrics import source_health
+from seedwatch.daemon.schedule import effective_url
+from seedwatch.models import Source
+from seedwatch.state.store import SourceState
+
+DAYS = 7
+_BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    id: str
+    kind: str
+    location: str
+    moved_from: str | None
+    state: str  # ok | failing | parked | new | disabled
+    last_poll: datetime | None
+    outcome: str | None
+    next_poll: datetime | None
+    next_reason: str | None
+    per_day: tuple[int, ...]  # items accepted on each of the last DAYS days, oldest first
+    items: int
+    consecutive_errors: int
+    error_counts: Mapping[str, int]
+    last_error: str | None
+    parked_reason: str | None
+
+
+def rows(
+    sources: Sequence[tuple[Source, bool]],
+    states: Mapping[str, SourceState],
+    per_day: Mapping[str, Mapping[str, int]],
+    today: datetime,
+) -> list[SourceRow]:
+    """``sources`` are (source, enabled) pairs in config order; ``per_day`` is
+    ``Store.items_by_day``; ``today`` the moment whose UTC day ends the chart."""
+    days = [(today - timedelta(days=n)).date().isoformat() for n in range(DAYS - 1, -1, -1)]
+    out = []
+    for source, enabled in sources:
+        st = states.get(source.id) or SourceState(id=source.id)
+        url = effective_url(source, st)
+        state = (
+            source_health(st.parked, st.consecutive_errors, st.last_poll is not None)
+            if enabled
+            else "disabled"
+        )
+        counts = per_day.get(source.id, {})
+        out.append(
+            SourceRow(
+                id=source.id,
+                kind=source.kind,
+                location=url or source.location,
+                moved_from=source.url if url != source.url else None,
+                state=state,
+                last_poll=st.last_poll,
+                outcome=st.last_outcome or (st.last_error_category and "error"),
+                next_poll=st.next_poll if enabled else None,
+                next_reason=st.next_poll_reason,
+                per_day=tuple(counts.get(day, 0) for day in days),
+                items=st.items_accepted,
+                consecutive_errors=st.consecutive_errors,
+                error_counts=dict(st.error_counts),
+                last_error=st.last_error if st.consecutive_errors or st.parked else None,
+                parked_reason=st.parked_reason if st.parked else None,
+            )
+        )
+    return out
+
+
+def _when(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "-"
+    seconds = (moment - now).total_seconds()
+    ahead = seconds > 0
+    seconds = abs(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size or unit == "s":
+            span = f"{seconds / size:.0f}{unit}"
+            break
+    return f"in {span}" if ahead else f"{span} ago"
+
+
+def _errors(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "-"
+
+
+def sparkline(values: Sequence[int]) -> str:
+    top = max(values, default=0)
+    if not top:
+        return "·" * len(values)
+    return "".join(_BLOCKS[0 if v == 0 else max(1, round(v / top * 8))] for v in values)
+
+
+# -- the terminal ---------------------------------------------------------------
+
+
+def text_table(table: Sequence[SourceRow], now: datetime) -> str:
+    header = ("SOURCE", "STATE", "LAST POLL", "OUTCOME", "NEXT POLL", "7 DAYS", "ITEMS", "ERRORS")
+    lines = [header]
+    notes = []
+    for r in table:
+        lines.append(
+            (
+                r.id,
+                r.state,
+                _when(r.last_poll, now),
+                r.outcome or "-",
+                _when(r.next_poll, now),
+                sparkline(r.per_day),
+                str(r.items),
+                _errors(r.error_counts),
+            )
+        )
+        if r.moved_from:
+            notes.append(f"  {r.id}: moved permanently to {r.location} (config: {r.moved_from})")
+        if r.parked_reason:
+            notes.append(f"  {r.id}: parked: {r.parked_reason}; resume: seedwatch sources resume")
+        if r.last_error:
+            notes.append(f"  {r.id}: {r.consecutive_errors} failure(s) in a row: {r.last_error}")
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    ]
+    return "\n".join(text + notes)
+
+
+# -- the page -------------------------------------------------------------------
+
+_STYLE = """
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;width:100%}th,td{padding:.3em .6em;border-bottom:1px solid #ddd;
+text-align:left;vertical-align:top}th{background:#f4f4f4}td.n{text-align:right}
+.ok{color:#17692b}.failing{color:#a35b00}.parked{color:#b00020;font-weight:bold}
+.new,.disabled{color:#666}small{color:#666}svg rect{fill:#4a7bd0}
+"""
+
+
+def _chart(values: Sequence[int]) -> str:
+    top = max(values, default=0) or 1
+    bars = []
+    for n, v in enumerate(values):
+        h = round(v / top * 20)
+        bars.append(
+            f'<rect x="{n * 8}" y="{20 - h}" width="6" height="{h}"><title>{v}</title></rect>'
+        )
+    label = ", ".join(str(v) for v in values)
+    return (
+        f'<svg width="{len(values) * 8}" height="20" role="img" '
+        f'aria-label="items per day: {label}">{"".join(bars)}</svg>'
+    )
+
+
+def _cell(value: str, cls: str = "") -> str:
+    attr = f' class="{cls}"' if cls else ""
+    return f"<td{attr}>{value}</td>"
+
+
+def page(
+    table: Sequence[SourceRow], corpus: Mapping[str, int | str], health: str, now: datetime
+) -> str:
+    """The status page: sources, then the corpus; re-rendered on every load."""
+    e = html.escape
+    body = []
+    for r in table:
+        where = e(r.location)
+        if r.moved_from:
+            where += f"<br><small>moved from {e(r.moved_from)}</small>"
+        error = e(r.last_error or "")
+        if r.parked_reason:
+            error = f"parked: {e(r.parked_reason)}<br>{error}"
+        next_poll = e(_when(r.next_poll, now))
+        if r.next_reason and r.state != "disabled":
+            next_poll += f"<br><small>{e(r.next_reason)}</small>"
+        body.append(
+            "<tr>"
+            + _cell(f"<b>{e(r.id)}</b><br><small>{e(r.kind)}: {where}</small>")
+            + _cell(e(r.state), r.state)
+            + _cell(e(_when(r.last_poll, now)))
+            + _cell(e(r.outcome or "-"))
+            + _cell(next_poll)
+            + _cell(_chart(r.per_day))
+            + _cell(str(r.items), "n")
+            + _cell(e(_errors(r.error_counts)))
+            + _cell(error)
+            + "</tr>"
+        )
+    summary = "".join(
+        f"<tr><th>{e(str(k))}</th><td class='n'>{e(str(v))}</td></tr>" for k, v in corpus.items()
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>seedwatch status</title>
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<style>{_STYLE}</style></head><body>
+<h1>seedwatch status</h1>
+<p>Health: <b class="{e(health)}" id="health">{e(health)}</b> · {len(table)} source(s) ·
+rendered {e(now.isoformat(timespec="seconds"))} · seedwatch {e(__version__)}</p>
+<table id="sources"><thead><tr><th>Source</th><th>State</th><th>Last poll</th><th>Outcome</th>
+<th>Next poll</th><th>Last 7 days</th><th>Items</th><th>Errors</th><th>Last error</th></tr>
+</thead><tbody>
+{"".join(body)}
+</tbody></table>
+<h2>Corpus</h2>
+<table id="corpus">{summary}</table>
+</body></html>
+"""
