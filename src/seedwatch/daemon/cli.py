@@ -75,7 +75,7 @@ def cli(
     level = logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO
     logs.setup(level, log_format or "text")
     ctx.obj = Context(config_path)
-    if log_format is None and ctx.invoked_subcommand in ("run",):
+    if log_format is None and ctx.invoked_subcommand in ("run", "worker"):
         # the config may ask for JSON lines (services); only read it where needed
         fmt = ctx.obj.config.daemon.log_format
         if fmt != "text":
@@ -103,9 +103,22 @@ def _summary(results: list[PollResult]) -> None:
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Poll every source once, then exit.")
+@click.option(
+    "--cluster",
+    is_flag=True,
+    help="Run as a cluster node: clock and workers on the shared PostgreSQL "
+    "([cluster] enabled = true does the same).",
+)
 @pass_ctx
-def run(obj: Context, once: bool) -> None:
+def run(obj: Context, once: bool, cluster: bool) -> None:
     """Run the daemon (or, with --once, one round of polls)."""
+    if cluster and once:
+        raise click.UsageError("--once polls from this process alone; drop --cluster")
+    if (cluster or obj.config.cluster.enabled) and not once:
+        from seedwatch.daemon.cluster import run_node
+
+        run_node(obj.config, clock=True)
+        return
     from seedwatch.daemon.service import Service
 
     config = obj.config
@@ -132,6 +145,15 @@ def run(obj: Context, once: bool) -> None:
                 sys.exit(1)
             return
         service.run_forever()
+
+
+@cli.command()
+@pass_ctx
+def worker(obj: Context) -> None:
+    """Run a cluster node without the clock: workers that poll what the clocks queue."""
+    from seedwatch.daemon.cluster import run_node
+
+    run_node(obj.config, clock=False)
 
 
 def _parse_since(value: str | None) -> datetime | None:

@@ -138,6 +138,33 @@ class DaemonConfig(_Strict):
         return value.strip()
 
 
+class ClusterConfig(_Strict):
+    """``[cluster]``: several nodes sharing one PostgreSQL state (see
+    ``seedwatch.daemon.cluster``). ``enabled`` makes ``seedwatch run`` a
+    cluster node (as ``--cluster`` does); ``workers`` polls at once per node
+    (default: ``[daemon] concurrency``); the clock looks for due sources
+    every ``tick``; a node that sent no heartbeat for ``stalled_after`` is
+    dead and its polls are retried elsewhere; ``per_host`` polls of one host
+    at most run at once in the whole cluster (default: ``[fetch] per_host``,
+    which caps one node's requests); a poll waits up to ``slot_wait`` for
+    one of its host's slots, then comes back later."""
+
+    enabled: bool = False
+    workers: int | None = Field(None, ge=1, le=256)
+    tick: Duration = timedelta(seconds=5)
+    heartbeat: Duration = timedelta(seconds=10)
+    stalled_after: Duration = timedelta(seconds=30)
+    per_host: int | None = Field(None, ge=1, le=64)
+    slot_wait: Duration = timedelta(seconds=5)
+    queue: str = Field("seedwatch", pattern=r"^[A-Za-z0-9_.-]{1,60}$")
+
+    @model_validator(mode="after")
+    def _check(self) -> ClusterConfig:
+        if self.stalled_after < self.heartbeat * 2:
+            raise ValueError("stalled_after must be at least twice the heartbeat")
+        return self
+
+
 class DedupConfig(_Strict):
     """``[dedup]``: see ``seedwatch.state.dedup.settings.DedupSettings`` for each key.
     ``shingle``, ``num_perm`` and ``bands`` are fixed when a state is created."""
@@ -203,6 +230,7 @@ class Config(_Strict):
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     sinks: dict[str, dict[str, Any]] = Field(default_factory=dict)

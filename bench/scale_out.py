@@ -1,0 +1,136 @@
+"""Benchmark: cluster nodes on PostgreSQL against the single-node SQLite daemon.
+
+N generated feeds of K items each (default 200 x 10) are served from a local
+HTTP server. In the same run, from process start to the last item written:
+
+- ``sqlite, 1 process``: ``seedwatch run --once`` on a SQLite state (the
+  baseline: the single-node daemon, ``[daemon] concurrency`` threads);
+- ``postgresql, W processes`` for W in 1, 2, 4: W ``seedwatch run --cluster``
+  nodes (each a clock and ``[cluster] workers`` threads) on a fresh
+  PostgreSQL database, one corpus folder.
+
+Prints seconds, polls/s, items/s and the ratio of each to the baseline.
+Needs the local PostgreSQL the tests use (tests/pg.py). The cluster's
+per-host cap is raised (every feed is on 127.0.0.1: the cap is not what is
+measured); ``[fetch]`` politeness is the same for every contestant.
+
+    python bench/scale_out.py [--sources 200] [--items 10] [--threads 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from sqlalchemy import create_engine, text
+
+import pg
+from feedgen import rss
+from localserver import LocalServer, Reply
+from seedwatch.state.postgres import engine_url
+
+
+def config_text(urls: list[str], state: str, threads: int) -> str:
+    head = (
+        f'[corpus]\npath = "corpus"\n[state]\nurl = "{state}"\n'
+        f"[daemon]\nconcurrency = {threads}\n"
+        f'[cluster]\nworkers = {threads}\ntick = "0.5s"\nper_host = 64\n'
+    )
+    sources = "".join(
+        f'[[sources]]\nid = "f{n:04d}"\nurl = "{url}"\nmin_interval = "1h"\n'
+        for n, url in enumerate(urls)
+    )
+    return head + sources
+
+
+def seedwatch(config: Path, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "seedwatch", "-q", "--config", str(config), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def files(folder: Path) -> int:
+    return sum(1 for p in folder.glob("*.txt")) if folder.exists() else 0
+
+
+def sqlite_run(urls: list[str], expected: int, threads: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "seedwatch.toml"
+        config.write_text(config_text(urls, "sqlite:///state.db", threads))
+        start = time.perf_counter()
+        proc = seedwatch(config, "run", "--once")
+        proc.wait()
+        took = time.perf_counter() - start
+        assert files(Path(tmp) / "corpus") == expected, "the baseline lost items"
+    return took
+
+
+def cluster_run(urls: list[str], expected: int, threads: int, processes: int) -> float:
+    url = pg.create_database()
+    engine = create_engine(engine_url(url))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            config = Path(tmp) / "seedwatch.toml"
+            config.write_text(config_text(urls, url, threads))
+            start = time.perf_counter()
+            nodes = [seedwatch(config, "run", "--cluster") for _ in range(processes)]
+            corpus = Path(tmp) / "corpus"
+            while True:
+                time.sleep(0.05)
+                if files(corpus) < expected:
+                    continue
+                with engine.connect() as conn:
+                    polled = conn.execute(
+                        text("SELECT count(*) FROM sources WHERE last_success IS NOT NULL")
+                    ).scalar_one()
+                if polled == len(urls):
+                    break
+            took = time.perf_counter() - start
+            for node in nodes:
+                node.send_signal(signal.SIGTERM)
+            for node in nodes:
+                node.wait(timeout=60)
+            assert files(corpus) == expected, "a cluster run doubled items"
+    finally:
+        engine.dispose()
+        pg.drop_database(url)
+    return took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sources", type=int, default=200)
+    parser.add_argument("--items", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    expected = args.sources * args.items
+    with LocalServer() as server:
+        urls = [
+            server.route(f"/{n}.xml", Reply(body=rss(args.items, start=n * args.items)))
+            for n in range(args.sources)
+        ]
+        rows = [("sqlite, 1 process", sqlite_run(urls, expected, args.threads))]
+        for processes in (1, 2, 4):
+            took = cluster_run(urls, expected, args.threads, processes)
+            rows.append((f"postgresql, {processes} process(es)", took))
+    base = rows[0][1]
+    print(f"{args.sources} sources x {args.items} items, {args.threads} threads per process")
+    print(f"{'mode':<28} {'seconds':>8} {'polls/s':>8} {'items/s':>8} {'vs sqlite':>9}")
+    for name, took in rows:
+        print(
+            f"{name:<28} {took:>8.2f} {args.sources / took:>8.1f} "
+            f"{expected / took:>8.0f} {base / took:>8.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

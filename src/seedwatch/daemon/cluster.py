@@ -1,0 +1,382 @@
+"""Cluster mode: several nodes, one PostgreSQL holding the state and the work.
+
+The work queue is procrastinate (a task queue in the same PostgreSQL; no
+broker, no protocol of our own). Each node may run:
+
+- the **clock** (``seedwatch run --cluster``): an APScheduler job that, every
+  ``[cluster] tick``, reads the sources' next poll times from the state and
+  only *defers* the due ones as ``seedwatch.poll`` jobs, each with the
+  queueing lock ``poll:<source id>``: however many clocks run, a source is
+  queued at most once (procrastinate refuses a second waiting job with the
+  same queueing lock), and a source whose job is queued or running is not
+  deferred again;
+- **workers** (``seedwatch worker``, and ``run --cluster``): procrastinate
+  workers whose one task runs ``Pipeline.poll_source``, the very function of
+  the single-node daemon, which records the source's next poll in the state.
+  The job's lock (also ``poll:<source id>``) keeps two polls of one source
+  from running at once.
+
+The per-host cap holds across the cluster: a poll first takes one of its
+host's ``[cluster] per_host`` slots (default: ``[fetch] per_host``), session advisory locks in
+PostgreSQL held for the poll (a dead node's go with its connections); none
+free within ``slot_wait``: the job defers itself a little later.
+
+A node that dies mid-poll stops sending heartbeats; after ``stalled_after``
+another node's worker finds its jobs stalled and retries them (procrastinate
+``get_stalled_jobs``/``retry_job``). The crash-safety rule makes the retry
+harmless: items the dead node recorded are known to the state (the retry
+does not record them again), and the retry first completes the writes the
+dead node recorded but did not finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+
+import procrastinate
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from procrastinate import exceptions as pq_errors
+from procrastinate.jobs import Status
+from sqlalchemy import Engine, text
+
+from seedwatch.daemon.config import Config
+from seedwatch.daemon.pipeline import Pipeline
+from seedwatch.errors import ConfigError
+from seedwatch.models import Source
+from seedwatch.state import postgres
+from seedwatch.state.store import Store, now
+from seedwatch.urls import host_of
+
+log = logging.getLogger("seedwatch.cluster")
+
+POLL_TASK = "seedwatch.poll"
+
+
+def poll_lock(source_id: str) -> str:
+    return f"poll:{source_id}"
+
+
+def conninfo(state_url: str) -> str:
+    """The libpq URI of the state database, for procrastinate's psycopg pool."""
+    url = postgres.engine_url(state_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def require_postgres(config: Config) -> None:
+    if not config.state_url.startswith(("postgresql", "postgres:")):
+        raise ConfigError(
+            f"config {config.where}: cluster mode needs a PostgreSQL state shared by "
+            f'every node: [state] url = "postgresql://user@host/db", got {config.state.url!r}'
+        )
+
+
+def sync_app(config: Config) -> procrastinate.App:
+    """An app for deferring from threads (the clock, the CLI): a plain psycopg pool."""
+    connector = procrastinate.SyncPsycopgConnector(
+        conninfo=conninfo(config.state_url), min_size=1, max_size=2
+    )
+    return procrastinate.App(connector=connector)
+
+
+def install_queue(store: Store, app: procrastinate.App) -> None:
+    """Create procrastinate's tables once, even with several nodes starting together."""
+    with store.exclusive("procrastinate-schema"):
+        with store.engine.connect() as conn:
+            present = conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar()
+        if present is None:
+            log.info("creating the task queue's tables (procrastinate)")
+            app.schema_manager.apply_schema()
+
+
+# -- host slots ------------------------------------------------------------------
+
+
+class HostSlots:
+    """``per_host`` cluster-wide slots per host: session advisory locks, each
+    held on a connection of its own for the length of a poll."""
+
+    def __init__(self, engine: Engine, per_host: int) -> None:
+        self.engine = engine
+        self.per_host = per_host
+
+    def keys(self, host: str) -> list[int]:
+        return [postgres.lock_key("host-slot", f"{host}\0{n}") for n in range(self.per_host)]
+
+    @contextlib.contextmanager
+    def hold(self, host: str, wait: float) -> Iterator[bool]:
+        """Yields True with a slot held, False if none came free within ``wait`` s."""
+        keys = self.keys(host)
+        random.shuffle(keys)  # spread the nodes over the slots
+        deadline = time.monotonic() + wait
+        pause = 0.05
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            held = None
+            while held is None:
+                for key in keys:
+                    if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                        held = key
+                        break
+                else:
+                    if time.monotonic() >= deadline:
+                        break
+                    time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+                    pause = min(pause * 2, 1.0)
+            try:
+                yield held is not None
+            finally:
+                if held is not None:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": held})
+
+
+def host_key(source: Source) -> str:
+    host = host_of(source.url) if source.url else ""
+    return host or f"local:{source.id}"
+
+
+# -- the clock -------------------------------------------------------------------
+
+
+class Clock:
+    """Defers due polls; holds no schedule of its own (the state does)."""
+
+    def __init__(
+        self, store: Store, app: procrastinate.App, sources: Sequence[Source], queue: str
+    ) -> None:
+        self.store = store
+        self.app = app
+        self.sources = list(sources)
+        self.queue = queue
+
+    def busy(self) -> set[str]:
+        """Sources with a poll job waiting or running."""
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT lock FROM procrastinate_jobs WHERE task_name = :task "
+                    "AND status IN ('todo', 'doing')"
+                ),
+                {"task": POLL_TASK},
+            ).scalars()
+            return {str(lock).removeprefix("poll:") for lock in rows if lock}
+
+    def due(self) -> list[Source]:
+        # Busy first, then the schedule: a poll finishing in between has
+        # already written its next poll time, so it is not seen as due.
+        busy = self.busy()
+        states = self.store.source_states()
+        moment = now()
+        out = []
+        for source in self.sources:
+            if source.id in busy:
+                continue
+            state = states.get(source.id)
+            if state is None or state.next_poll is None or state.next_poll <= moment:
+                out.append(source)
+        return out
+
+    def tick(self) -> int:
+        """Defer every due source once; returns how many this clock queued."""
+        queued = 0
+        for source in self.due():
+            if self.defer(source):
+                queued += 1
+        if queued:
+            log.info("queued %d due poll(s)", queued)
+        return queued
+
+    def defer(self, source: Source, *, delay: timedelta | None = None) -> bool:
+        lock = poll_lock(source.id)
+        later = {"seconds": int(delay.total_seconds())} if delay is not None else None
+        try:
+            self.app.configure_task(
+                POLL_TASK, queue=self.queue, lock=lock, queueing_lock=lock, schedule_in=later
+            ).defer(source_id=source.id)
+        except pq_errors.AlreadyEnqueued:
+            return False  # another clock (or the last poll's retry) queued it
+        return True
+
+
+# -- the worker ------------------------------------------------------------------
+
+
+class Node:
+    """One cluster node: workers, and the clock if asked, until SIGTERM/SIGINT."""
+
+    def __init__(self, config: Config, pipeline: Pipeline, *, clock: bool) -> None:
+        require_postgres(config)
+        self.config = config
+        self.pipeline = pipeline
+        self.settings = config.cluster
+        self.workers = self.settings.workers or config.daemon.concurrency
+        self.sources = {s.id: s for s in config.enabled_sources()}
+        self.with_clock = clock
+        self.deferrer = sync_app(config)
+        self.slot_engine = postgres.create(config.state_url, pool_size=self.workers)
+        self.slots = HostSlots(self.slot_engine, self.settings.per_host or config.fetch.per_host)
+        self.clock = Clock(
+            pipeline.store, self.deferrer, list(self.sources.values()), self.settings.queue
+        )
+        self.app = procrastinate.App(
+            connector=procrastinate.PsycopgConnector(
+                conninfo=conninfo(config.state_url), min_size=1, max_size=self.workers + 3
+            )
+        )
+        self.app.task(name=POLL_TASK, queue=self.settings.queue)(self.poll)
+
+    # -- one job ------------------------------------------------------------------
+
+    def poll(self, source_id: str) -> None:
+        """The worker's task: one poll of one source, through ``Pipeline.poll_source``."""
+        source = self.sources.get(source_id)
+        if source is None:
+            log.warning("poll job for %r: no such enabled source in this node's config", source_id)
+            return
+        # First what an earlier poll of this source recorded and did not write
+        # (a node killed between the two), even if that poll is over.
+        self.complete_pending(source_id)
+        state = self.pipeline.store.source_state(source_id)
+        if state.next_poll is not None and state.next_poll > now():
+            log.debug("source %s was polled since this job was queued", source_id)
+            return
+        wait = self.settings.slot_wait.total_seconds()
+        with self.slots.hold(host_key(source), wait) as held:
+            if not held:
+                log.info("source %s: every slot of its host is busy; later", source_id)
+                self.clock.defer(source, delay=self.settings.slot_wait)
+                return
+            result = self.pipeline.poll_source(source)
+        if result.error:
+            log.warning("source %s failed (%s): %s", source_id, result.error_category, result.error)
+        elif result.accepted:
+            log.info("source %s: %d item(s), %d new", source_id, result.items, result.accepted)
+
+    def complete_pending(self, source_id: str) -> int:
+        """Write what an earlier poll of this source recorded but did not write (its
+        node died): sinks are idempotent, so a write done twice is done once."""
+        entries = [e for e in self.pipeline.store.pending() if e.item.source == source_id]
+        for entry in entries:
+            for sink in self.pipeline.sinks:
+                sink.write(entry)
+            self.pipeline.store.mark_written([entry.seq])
+        if entries:
+            log.info("source %s: completed %d write(s) of a stopped node", source_id, len(entries))
+        return len(entries)
+
+    # -- stalled jobs ---------------------------------------------------------------
+
+    async def recover_stalled(self) -> int:
+        """Retry the jobs of nodes whose heartbeat stopped; returns how many."""
+        manager = self.app.job_manager
+        stalled = await manager.get_stalled_jobs(
+            queue=self.settings.queue,
+            task_name=POLL_TASK,
+            seconds_since_heartbeat=self.settings.stalled_after.total_seconds(),
+        )
+        retried = 0
+        for job in stalled:
+            assert job.id is not None
+            try:
+                await manager.retry_job(job)
+                retried += 1
+                log.warning("retrying job %d (%s) of a stopped node", job.id, job.lock)
+            except pq_errors.UniqueViolation:
+                # The clock queued the source again meanwhile: that job polls it.
+                await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+            except pq_errors.ConnectorException as exc:
+                log.debug("job %d: taken by another node (%s)", job.id, exc.__cause__)
+        return retried
+
+    async def _recovery_loop(self) -> None:
+        period = self.settings.heartbeat.total_seconds()
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.recover_stalled()
+            except pq_errors.ConnectorException as exc:
+                log.error("stalled-job check failed: %s", exc)
+
+    # -- running ----------------------------------------------------------------
+
+    def start_clock(self) -> BackgroundScheduler:
+        scheduler = BackgroundScheduler(
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone="UTC",
+        )
+        scheduler.add_job(
+            self._tick,
+            IntervalTrigger(seconds=self.settings.tick.total_seconds()),
+            id="clock",
+            name="defer due polls",
+            next_run_time=now(),
+        )
+        scheduler.start()
+        return scheduler
+
+    def _tick(self) -> None:
+        try:
+            self.clock.tick()
+        except Exception:  # the clock must outlive a database hiccup
+            log.exception("clock tick failed")
+
+    async def _work(self) -> None:
+        async with self.app.open_async():
+            recovery = asyncio.create_task(self._recovery_loop())
+            try:
+                await self.app.run_worker_async(
+                    queues=[self.settings.queue],
+                    concurrency=self.workers,
+                    name=f"seedwatch-{self.settings.queue}",
+                    delete_jobs="successful",
+                    update_heartbeat_interval=self.settings.heartbeat.total_seconds(),
+                    stalled_worker_timeout=self.settings.stalled_after.total_seconds(),
+                    install_signal_handlers=True,
+                )
+            finally:
+                recovery.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await recovery
+
+    def run(self) -> None:
+        """Run until SIGTERM or SIGINT: in-flight polls finish, then the node exits."""
+        self.deferrer.open()
+        try:
+            install_queue(self.pipeline.store, self.deferrer)
+            scheduler = self.start_clock() if self.with_clock else None
+            log.info(
+                "cluster node: %d worker(s)%s, %d source(s); SIGTERM to stop",
+                self.workers,
+                " and the clock" if scheduler else "",
+                len(self.sources),
+            )
+            try:
+                asyncio.run(self._work())
+            finally:
+                if scheduler is not None:
+                    scheduler.shutdown(wait=True)
+        finally:
+            self.deferrer.close()
+            self.slot_engine.dispose()
+        log.info("cluster node stopped")
+
+
+def run_node(config: Config, *, clock: bool) -> None:
+    """``seedwatch run --cluster`` (``clock=True``) and ``seedwatch worker``."""
+    from seedwatch.daemon import runtime
+
+    require_postgres(config)
+    if log.getEffectiveLevel() > logging.DEBUG:
+        # procrastinate logs every job start and end at INFO: thousands an hour.
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    with runtime.running(config) as pipeline:
+        sources = config.enabled_sources()
+        pipeline.registry.notify("on_startup", sources=sources)
+        Node(config, pipeline, clock=clock).run()
+        pipeline.registry.notify("on_shutdown")
