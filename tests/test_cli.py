@@ -158,3 +158,26 @@ def test_the_example_config_in_deploy_is_valid(capsys: pytest.CaptureFixture[str
     example = Path(__file__).parent.parent / "deploy" / "seedwatch.example.toml"
     code, _out, err = cli(capsys, "--config", str(example), "config", "check")
     assert code == 0, err
+
+
+def test_dedup_explain_says_which_layers_match_a_seed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for seed in (DATA / "seeds").iterdir():
+        (corpus / seed.name).write_bytes(seed.read_bytes())
+    config = tmp_path / "seedwatch.toml"
+    config.write_text('[corpus]\npath = "corpus"\n')
+    assert cli(capsys, "--config", str(config), "corpus", "index")[0] == 0
+    code, out, _ = cli(
+        capsys,
+        "--config",
+        str(config),
+        "dedup",
+        "explain",
+        str(corpus / "003_3e2d132cdabf0ac4.txt"),
+    )
+    assert code == 0
+    assert "verdict: DUPLICATE" in out
+    assert "exact" in out and "files: 003_3e2d132cdabf0ac4.txt" in out

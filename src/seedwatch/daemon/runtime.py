@@ -18,6 +18,7 @@ from seedwatch.daemon.indexer import index_corpus
 from seedwatch.daemon.pipeline import Pipeline
 from seedwatch.daemon.schedule import Schedule, ScheduleSettings
 from seedwatch.errors import ConfigError
+from seedwatch.models import Source
 from seedwatch.plugins.manager import build_registry
 from seedwatch.plugins.registry import Registry
 from seedwatch.state.dedup import DedupSettings
@@ -75,9 +76,13 @@ def _select(kind: str, available: dict[str, C], wanted: list[str] | None, where:
 
 
 def open_state(config: Config) -> Store:
+    """The state of ``config``, migrated, with its ``[dedup]`` settings and the
+    sources' de-duplication options (``match_titles``, ``revisions``...)."""
+    # Only the options matter here: no credentials are read for the policies.
+    policy_sources = [Source(id=s.id, options=dict(s.model_extra or {})) for s in config.sources]
     store = Store(
         config.state_url,
-        dedup=DedupSettings(min_words=config.dedup.min_words, revisions=config.dedup.revisions),
+        dedup=DedupSettings.from_config(config.dedup.model_dump(), policy_sources),
     )
     store.migrate()
     return store
