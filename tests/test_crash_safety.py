@@ -56,9 +56,7 @@ def test_sigkill_at_random_instants_loses_and_doubles_nothing(
         if round_ % 2 and done < ITEMS:
             # kill once the corpus has grown by a random number of files: mid-write
             target = done + rng.randint(1, max(1, (ITEMS - done) // 2))
-            deadline = time.monotonic() + 60
             while len(corpus_names(corpus)) < target and proc.poll() is None:
-                assert time.monotonic() < deadline
                 time.sleep(0.002)
         else:
             time.sleep(rng.uniform(0.05, 2.5))  # anywhere: start-up, recording, writing
