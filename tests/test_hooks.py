@@ -408,9 +408,10 @@ def install(site: Path, dist: str, module: str, source: str) -> None:
 @pytest.fixture
 def run_once(
     tmp_path: Path, server: LocalServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[[], list[dict[str, Any]]]]:
-    """`seedwatch run --once` over two feeds, with the lifecycle plugin (and one that
-    raises in every notification) installed as entry points; returns the events logged."""
+) -> Iterator[Callable[..., list[dict[str, Any]]]]:
+    """`seedwatch run --once` (or the command given) over two feeds, with the lifecycle
+    plugin (and one that raises in every notification) installed as entry points;
+    returns the events logged."""
     site = tmp_path / "site"
     site.mkdir()
     install(site, "sw-test-lifecycle", "sw_test_lifecycle", LIFECYCLE_PLUGIN)
@@ -426,11 +427,12 @@ def run_once(
         f'[[sources]]\nid = "two"\nurl = "{server.route("/2.xml", Reply(body=rss(1, start=5)))}"\n'
     )
 
-    def run() -> list[dict[str, Any]]:
+    def run(*command: str) -> list[dict[str, Any]]:
+        command = command or ("run", "--once")
         try:
-            main(["--config", str(config), "run", "--once"])
+            main(["--config", str(config), *command])
         except SystemExit as exc:
-            assert exc.code in (0, None), f"run --once exited {exc.code}"
+            assert exc.code in (0, None), f"{' '.join(command)} exited {exc.code}"
         return [json.loads(line) for line in log.read_text().splitlines()]
 
     yield run
@@ -440,7 +442,7 @@ def run_once(
 
 
 def test_on_startup_is_called_once_with_the_sources_before_any_poll(
-    run_once: Callable[[], list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
+    run_once: Callable[..., list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     events = run_once()
     assert events[0] == {"event": "startup", "sources": ["one", "two"]}
@@ -456,9 +458,18 @@ def test_on_startup_is_called_once_with_the_sources_before_any_poll(
 
 
 def test_on_shutdown_is_called_once_after_the_last_poll(
-    run_once: Callable[[], list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
+    run_once: Callable[..., list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     events = run_once()
     assert events[-1] == {"event": "shutdown"}
     assert [e["event"] for e in events].count("shutdown") == 1
     assert "plugin sw-test-loud raised in on_shutdown" in capsys.readouterr().err
+
+
+def test_on_startup_and_on_shutdown_frame_a_backfill(
+    run_once: Callable[..., list[dict[str, Any]]],
+) -> None:
+    events = run_once("backfill", "two")
+    assert events[0] == {"event": "startup", "sources": ["two"]}
+    assert events[-1] == {"event": "shutdown"}
+    assert [(e["source"], e["accepted"]) for e in events if e["event"] == "poll"] == [("two", 1)]

@@ -214,9 +214,11 @@ def backfill(
                 )
 
             pipeline.on_progress = progress
+        pipeline.registry.notify("on_startup", sources=[source])
         result = pipeline.poll_source(
             source, backfill=True, since=since_dt, max_pages=max_pages, dry_run=dry_run
         )
+        pipeline.registry.notify("on_shutdown")
     verb = "would add" if dry_run else "added"
     click.echo(
         f"backfill {source.id}: {result.documents} page(s), {result.items} item(s), "
