@@ -149,7 +149,8 @@ def test_an_impossible_header_date_stays_in_the_text(parser: PlainTextParser) ->
     assert "PUBLISHED : Monday, 31 February, 2015, 8:00am" in item.text
 
 
-def test_empty_text_yields_nothing_and_binary_is_an_error(parser: PlainTextParser) -> None:
-    assert list(parser.parse(text_doc(" \n\n\ufeff\n"))) == []
+def test_empty_text_and_binary_are_errors(parser: PlainTextParser) -> None:
+    with pytest.raises(ParseError, match="empty text"):
+        list(parser.parse(text_doc(" \n\n\ufeff\n")))
     with pytest.raises(ParseError, match="NUL"):
         list(parser.parse(text_doc(b"\x00\x01\x02binary")))

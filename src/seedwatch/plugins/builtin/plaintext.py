@@ -95,9 +95,9 @@ class PlainTextParser(Parser):
         title, published, updated, rest, extra = _scmp_header(lines, document)
         if title is None:
             title, rest = _title_line(lines)
-        text = clean_text("\n".join(rest))
+        text = clean_text("\n".join(rest)) or (title or "")
         if not text:
-            return
+            raise ParseError(f"{document.url}: empty text: nothing to read")
         scheme = urlsplit(document.url).scheme.lower()
         yield Item(
             key="text:" + fingerprint_hex(text),
