@@ -133,6 +133,17 @@ class SourceKind(Capability, ABC):
         """Yield the Pages of one poll (one for a feed; many for a folder or an API
         walk). The pipeline records each page's items, then saves its cursor."""
 
+    def link_headers(self, source: Source, url: str) -> Mapping[str, str]:
+        """Request headers for ``url``, a link the pipeline follows for ``source``
+        (the next or live pages a parser names): a members-only board's session
+        cookie. Default: none."""
+        return {}
+
+    def notes(self, source: Source) -> list[str]:
+        """What the last poll of ``source`` learnt that its user may want to know
+        (``seedwatch sources check`` prints it): a forum's own feed. Default: none."""
+        return []
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:

@@ -42,5 +42,8 @@ def setup(level: int = logging.INFO, fmt: str = "text") -> None:
     root.setLevel(level)
     # httpx logs every request at INFO: useful only when debugging.
     logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
+    # httpcore's DEBUG trace prints every response's headers, a members-only
+    # forum's Set-Cookie session among them: never below WARNING.
+    logging.getLogger("httpcore").setLevel(max(level, logging.WARNING))
     logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))

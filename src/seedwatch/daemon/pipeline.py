@@ -356,11 +356,13 @@ class Pipeline:
         return parser
 
     def _fetch_link(self, source: Source, url: str, base: str) -> Document | None:
-        """Fetch a link found in a document: same site only, never local files."""
+        """Fetch a link found in a document: same site only, never local files; with
+        the headers the source's kind asks for (a members-only board's cookie)."""
         if not same_site(url, base) and not source.options.get("follow_offsite"):
             log.warning("source %s: not following off-site link %s", source.id, url)
             return None
-        return self.fetcher.fetch(url, source=source, local_ok=False)
+        headers = self.registry.source_kind(source.kind).link_headers(source, url)
+        return self.fetcher.fetch(url, source=source, local_ok=False, headers=headers or None)
 
     def _follow(
         self,
