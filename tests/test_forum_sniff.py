@@ -46,6 +46,23 @@ OWNER = {
     "forum/handmade/smf20_topic.html": "smf",
     "forum/handmade/invision4_topic.html": "invision",
     "seeds/002_9f1a0bbdab6c30d1.txt": "forum-text",
+    # board (thread list) pages and the threads they list, read by the forum source kind
+    "forum/smf20/geekhack_board70_messageindex.html": "smf",
+    "forum/handmade/smf21_messageindex.html": "smf",
+    "forum/handmade/mybb18_forumdisplay_fid4.html": "mybb",
+    "forum/handmade/mybb18_forumdisplay_fid4_page2.html": "mybb",
+    "forum/handmade/mybb18_showthread_tid2.html": "mybb",
+    "forum/handmade/mybb18_showthread_tid3.html": "mybb",
+    "forum/handmade/mybb18_nopermission.html": "mybb",
+    "forum/handmade/xenforo2_forum_view.html": "xenforo",
+    "forum/handmade/xenforo1_forum_view.html": "xenforo",
+    "forum/handmade/phpbb33_viewforum.html": "phpbb",
+    "forum/handmade/vbulletin3_forumdisplay.html": "vbulletin",
+    "forum/handmade/vbulletin4_forumdisplay.html": "vbulletin",
+    "forum/handmade/vbulletin5_channel.html": "vbulletin",
+    "forum/handmade/invision4_forum.html": "invision",
+    "forum/handmade/discourse_latest.json": "discourse",
+    "forum/handmade/discourse_latest_crawler_view.html": "discourse",
 }
 # The folders whose content is known: forum pages, feeds, FreshRSS pages and API
 # answers, front-matter posts, the seeds.

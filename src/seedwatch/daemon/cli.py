@@ -359,6 +359,9 @@ def sources_check(obj: Context, source_id: str | None) -> None:
             click.echo(
                 f"{source.id:<28} {result.items:>5} items, {result.accepted:>5} new  {status}"
             )
+            # what the source's kind learnt, e.g. that a forum offers its own feed
+            for note in pipeline.registry.source_kind(source.kind).notes(source):
+                click.echo(f"{'':<28} {note}")
             failed += bool(result.error)
     if failed:
         sys.exit(1)

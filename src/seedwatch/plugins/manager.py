@@ -52,6 +52,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seedwatch.plugins.builtin.forums.smf",
     "seedwatch.plugins.builtin.forums.invision",
     "seedwatch.plugins.builtin.forums.text_rendering",
+    "seedwatch.plugins.builtin.forums.board",
 )
 
 

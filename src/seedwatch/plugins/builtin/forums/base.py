@@ -36,6 +36,7 @@ from seedwatch.plugins.builtin.forums.common import (
     same_site,
     text_of,
 )
+from seedwatch.plugins.builtin.forums.listing import ThreadEntry, entries, feeds
 from seedwatch.text import element_to_text
 
 _IMAGE_ALTS = frozenset({"[img]", "image", "img", "attachment", "attached image"})
@@ -103,6 +104,17 @@ _LOGIN_TEXT = re.compile(
 # using Tapatalk", vozForums' "Sent from LG V20 using vozFApp"): its last line.
 _APP_SIGNATURE = re.compile(r"\n+(?:Sent|Send|Posted) (?:from|via) [^\n]{1,80}$", re.I)
 _SMILIES = re.compile(r"smil|emoji|emoticon|inlineimg|reaction", re.I)
+
+
+def is_login_wall(page: Page) -> bool:
+    """A page that asks for a password instead of showing what was asked for. Only
+    meaningful for a page without posts or threads: a board's pages carry a guest
+    login box too (SMF's "Please login or register" form on every page)."""
+    if not find(page.root, "//form//input[@type='password']"):
+        return False
+    return bool(
+        _LOGIN_TITLE.search(page.title) or _LOGIN_TEXT.search(text_of(first(page.root, "//body")))
+    )
 
 
 def _media(page: Page, body: HtmlElement) -> str:
@@ -177,6 +189,15 @@ class ForumParser(Parser):
         """The zone the page's human dates are written in (UTC when it says nothing)."""
         return UTC
 
+    # -- what an engine may provide for boards (the ``forum`` source kind)
+
+    # The engine's feed URLs, for pages that link their feed without rel=alternate.
+    feed_paths: ClassVar[re.Pattern[str] | None] = None
+
+    def threads(self, page: Page) -> Iterator[ThreadEntry]:
+        """The threads a board (forum) page lists, in list order. Default: none."""
+        return iter(())
+
     # -- the contract
 
     def sniff(self, document: Document) -> float:
@@ -227,6 +248,32 @@ class ForumParser(Parser):
                 urls.append(url)
         return urls
 
+    # -- boards: what the ``forum`` source kind asks of a page
+
+    def sniff_board(self, document: Document) -> float:
+        """Confidence that ``document`` is a page of this engine, thread or board."""
+        return self.sniff(document)
+
+    def has_posts(self, document: Document) -> bool:
+        return next(iter(self.posts(self.page(document))), None) is not None
+
+    def thread_list(self, document: Document) -> list[ThreadEntry]:
+        """The threads a board page lists (each once, in list order)."""
+        return entries(self.threads(self.page(document)))
+
+    def board_next(self, document: Document) -> str | None:
+        """The board's next page of threads (older activity), if any."""
+        return next(iter(self.next_pages(document)), None)
+
+    def native_feed(self, document: Document) -> str | None:
+        """The most specific RSS/Atom feed the page names: the thread's, the
+        forum's, the site's; ``None`` when it names none."""
+        found = feeds(self.page(document), self.feed_paths)
+        return found[0] if found else None
+
+    def login_wall(self, document: Document) -> bool:
+        return is_login_wall(self.page(document))
+
     # -- shared steps
 
     def item(self, page: Page, post: Post, thread: Thread, site: str | None) -> Item:
@@ -269,9 +316,7 @@ class ForumParser(Parser):
     def why_empty(self, page: Page) -> str:
         where = page.document.url
         title = page.title
-        if find(page.root, "//form//input[@type='password']") and (
-            _LOGIN_TITLE.search(title) or _LOGIN_TEXT.search(text_of(first(page.root, "//body")))
-        ):
+        if is_login_wall(page):
             return (
                 f"{where}: this is a login page, not a {self.label} thread"
                 f" (page title {title!r}): the board asks visitors to sign in;"

@@ -55,6 +55,7 @@ from seedwatch.plugins.builtin.forums.common import (
     take_quotes,
     text_of,
 )
+from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
 
 _GENERATOR = re.compile(r"<meta\b[^>]*name=[\"']generator[\"'][^>]*content=[\"']Discourse", re.I)
 _SUPPORT = ("crawler-post", "discourse-cdn", "data-discourse-setup", "/t/", "discourse")
@@ -74,13 +75,19 @@ class DiscourseParser(ForumParser):
         " (/t/<id>.json, /t/<id>/posts.json)"
     )
 
+    feed_paths = re.compile(r"\.rss(?:$|\?)")
+
     # -- sniffing: HTML crawler view, or the JSON API's structure
 
     def sniff(self, document: Document) -> float:
         media = (document.media_type or "").lower()
         head = document.head(4096).lstrip()
         if "json" in media or head.startswith("{"):
-            return 0.9 if _looks_like_post_stream(head) else 0.0
+            if _looks_like_post_stream(head):
+                return 0.9
+            # A topic list (/latest.json, a category's JSON): a board, not a topic;
+            # claimed so that parsing it says so rather than "no parser".
+            return 0.6 if _looks_like_topic_list(head) else 0.0
         return super().sniff(document)
 
     def score(self, head: str) -> float:
@@ -106,6 +113,96 @@ class DiscourseParser(ForumParser):
             stream = _JsonTopic.read(document)
             return [self._by_ids(stream, ids) for ids in reversed(stream.unloaded_chunks())]
         return super().live_pages(document)
+
+    # -- boards: a category or /latest, as JSON (topic_list) or the crawler view
+
+    def sniff_board(self, document: Document) -> float:
+        if _is_json(document) and _looks_like_topic_list(document.head(4096)):
+            return 0.9
+        return super().sniff_board(document)
+
+    def has_posts(self, document: Document) -> bool:
+        if _is_json(document):
+            stream = _json_object(document).get("post_stream")
+            return isinstance(stream, Mapping) and bool(stream.get("posts"))
+        return super().has_posts(document)
+
+    def thread_list(self, document: Document) -> list[ThreadEntry]:
+        if not _is_json(document):
+            return super().thread_list(document)
+        listing = _json_object(document).get("topic_list")
+        topics = listing.get("topics") if isinstance(listing, Mapping) else None
+        if not isinstance(topics, list):
+            return []
+        found = []
+        for topic in topics:
+            if not isinstance(topic, Mapping) or not isinstance(topic.get("id"), int):
+                continue
+            slug = topic.get("slug") or "-"
+            found.append(
+                ThreadEntry(
+                    url=urljoin(document.url, f"/t/{slug}/{topic['id']}.json"),
+                    title=topic.get("title") if isinstance(topic.get("title"), str) else None,
+                    activity=activity(
+                        topic.get("last_posted_at") or topic.get("bumped_at"),
+                        topic.get("posts_count"),
+                    ),
+                )
+            )
+        return found
+
+    def threads(self, page: Page) -> Iterator[ThreadEntry]:
+        # The crawler view's topic list (list/list.html.erb): a.raw-topic-link per
+        # topic, the reply count in span.posts. A topic is fetched as its JSON, whose
+        # live pages are the posts a poll has not seen (the crawler view names no
+        # last page).
+        for link in find(page.root, f"//a[{has_class('raw-topic-link')}]"):
+            url = page.url(link.get("href"))
+            path = urlsplit(url).path if url else ""
+            match = _TOPIC_URL.search(path)
+            row = first(link, "ancestor::tr[1]")
+            if url is None or match is None:
+                continue
+            prefix = path[: match.start()]  # a Discourse installed under a sub-folder
+            replies = (
+                number(text_of(first(row, f".//*[{has_class('posts')}]")))
+                if row is not None
+                else None
+            )
+            yield ThreadEntry(
+                url=thread_url(
+                    urljoin(url, f"{prefix}/t/{match.group(1) or '-'}/{match.group(2)}.json")
+                ),
+                title=text_of(link) or None,
+                activity=activity(replies),
+            )
+
+    def board_next(self, document: Document) -> str | None:
+        if not _is_json(document):
+            return super().board_next(document)
+        listing = _json_object(document).get("topic_list")
+        more = listing.get("more_topics_url") if isinstance(listing, Mapping) else None
+        if not isinstance(more, str) or not more:
+            return None
+        path, _, query = more.partition("?")  # "/latest?page=1" -> "/latest.json?page=1"
+        return urljoin(document.url, f"{path}.json" + (f"?{query}" if query else ""))
+
+    def native_feed(self, document: Document) -> str | None:
+        if not _is_json(document):
+            return super().native_feed(document)
+        if "topic_list" in _json_object(document):  # /latest.json -> /latest.rss
+            parts = urlsplit(document.url)
+            if parts.path.endswith(".json") and netloc(document.url):
+                return f"{parts.scheme}://{parts.netloc}{parts.path[:-5]}.rss"
+            return None
+        topic = _JsonTopic.read(document)
+        if not topic.site_root or not topic.id:
+            return None
+        return urljoin(topic.site_root, f"/t/{topic.slug or '-'}/{topic.id}.rss")
+
+    def login_wall(self, document: Document) -> bool:
+        # The JSON API answers 403 for what a visitor may not see: no wall to read.
+        return False if _is_json(document) else super().login_wall(document)
 
     # -- HTML crawler view
 
@@ -277,6 +374,14 @@ class _JsonTopic:
         return [rest[i : i + _CHUNK] for i in range(0, len(rest), _CHUNK)]
 
 
+def _json_object(document: Document) -> Mapping[str, Any]:
+    try:
+        data = json.loads(decode(document))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ParseError(f"{document.url}: not valid Discourse JSON: {exc}") from exc
+    return data if isinstance(data, Mapping) else {}
+
+
 def _is_json(document: Document) -> bool:
     media = (document.media_type or "").lower()
     return "json" in media or document.head(64).lstrip().startswith("{")
@@ -284,6 +389,10 @@ def _is_json(document: Document) -> bool:
 
 def _looks_like_post_stream(head: str) -> bool:
     return '"post_stream"' in head and ('"cooked"' in head or '"posts"' in head)
+
+
+def _looks_like_topic_list(head: str) -> bool:
+    return '"topic_list"' in head and '"topics"' in head
 
 
 def _fragment(cooked: str) -> HtmlElement:

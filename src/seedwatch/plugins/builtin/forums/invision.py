@@ -35,6 +35,7 @@ from seedwatch.plugins.builtin.forums.common import (
     take_quotes,
     text_of,
 )
+from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
 
 _SUPPORT = (
     "ipsApp",
@@ -46,6 +47,8 @@ _SUPPORT = (
     "data-ipsquote",
 )
 _TOPIC = re.compile(r"/topic/(\d+)-")
+# "?do=getNewComment", "?do=getLastComment": jumps within the topic, not the topic.
+_JUMP = re.compile(r"[?&]do=get\w+$")
 
 _POSTS = f"//article[{has_class('cPost')} and starts-with(@id, 'elComment_')]"
 
@@ -55,6 +58,9 @@ class InvisionParser(ForumParser):
     engine = "invision"
     label = "Invision Community"
     expected = "article.cPost#elComment_N with div[data-role=commentContent] on a topic page"
+
+    # IPS 4 feeds are made by the admin at /rss/<id>-<name>.xml/
+    feed_paths = re.compile(r"/rss/\d+-[^/]*\.xml")
 
     def score(self, head: str) -> float:
         support = sum(s in head for s in _SUPPORT)
@@ -103,6 +109,25 @@ class InvisionParser(ForumParser):
             author=author or None,
             key=self.quote_key(page, el.get("data-ipsquote-contentcommentid")),
         )
+
+    def threads(self, page: Page) -> Iterator[ThreadEntry]:
+        # forums/front/forums/topicRow: li.ipsDataItem[data-rowID]; the title link in
+        # h4.ipsDataItem_title; the replies in the forums_comments stat; the last
+        # post's <time datetime> in ul.ipsDataItem_lastPoster.
+        for row in find(page.root, f"//li[{has_class('ipsDataItem')} and @data-rowid]"):
+            link = first(
+                row, f".//h4[{has_class('ipsDataItem_title')}]//a[contains(@href, '/topic/')]"
+            )
+            url = page.url(link.get("href")) if link is not None else None
+            if not url:
+                continue
+            replies = number(text_of(first(row, ".//li[@data-stattype='forums_comments']")))
+            stamp = attr(row, f".//ul[{has_class('ipsDataItem_lastPoster')}]//time/@datetime")
+            yield ThreadEntry(
+                url=thread_url(_JUMP.sub("", url)),
+                title=text_of(link) or None,
+                activity=activity(stamp, replies),
+            )
 
     def thread(self, page: Page) -> Thread:
         url = page.url(attr(page.root, "//link[@rel='canonical']/@href") or page.meta("og:url"))

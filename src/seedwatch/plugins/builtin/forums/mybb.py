@@ -43,6 +43,7 @@ from seedwatch.plugins.builtin.forums.common import (
     take_quotes,
     text_of,
 )
+from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
 
 _SUPPORT = (
     "MyBBEditor",
@@ -67,6 +68,8 @@ class MyBBParser(ForumParser):
     engine = "mybb"
     label = "MyBB"
     expected = "div.post#post_N with div.post_body on a showthread.php page"
+
+    feed_paths = re.compile(r"syndication\.php")
 
     def score(self, head: str) -> float:
         support = sum(s in head for s in _SUPPORT)
@@ -143,6 +146,26 @@ class MyBBParser(ForumParser):
             name = text_of(cite)
             author = name.rsplit(" Wrote:", 1)[0].strip() if " Wrote:" in name else None
         return Quote(author=author or None, key=self.quote_key(page, post_id))
+
+    # -- a forum's thread list
+
+    def threads(self, page: Page) -> Iterator[ThreadEntry]:
+        # forumdisplay_thread: the subject link sits in span#tid_N; the replies are a
+        # whoPosted link; the last post's date is span.lastpost's first line, with the
+        # absolute time in a title when the text is relative ("1 minute ago").
+        for link in find(page.root, "//span[starts-with(@id, 'tid_')]/a[@href]"):
+            url = page.url(link.get("href"))
+            row = first(link, "ancestor::tr[1]")
+            if not url or row is None:
+                continue
+            replies = number(text_of(first(row, ".//a[contains(@href, 'whoPosted')]")))
+            last = first(row, f".//span[{has_class('lastpost')}]")
+            stamp = None
+            if last is not None:
+                stamp = attr(last, "./span[@title]/@title") or (last.text or "").strip()
+            yield ThreadEntry(
+                url=thread_url(url), title=text_of(link) or None, activity=activity(stamp, replies)
+            )
 
     # -- the thread
 

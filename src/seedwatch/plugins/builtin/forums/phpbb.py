@@ -42,6 +42,7 @@ from seedwatch.plugins.builtin.forums.common import (
     take_quotes,
     text_of,
 )
+from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
 
 _SUPPORT = (
     "phpBB Group",
@@ -78,6 +79,9 @@ class PhpBBParser(ForumParser):
         "div.post#pN with div.content (prosilver) or table.tablebg with div.postbody"
         " (subsilver2) on a viewtopic page"
     )
+
+    # feed.php (3.0, 3.1), app.php/feed (3.2, 3.3; /feed with URL rewriting)
+    feed_paths = re.compile(r"feed\.php|app\.php/feed(?:$|[/?])")
 
     def score(self, head: str) -> float:
         support = sum(s in head for s in _SUPPORT)
@@ -207,6 +211,28 @@ class PhpBBParser(ForumParser):
                 post_id = match.group(1) if match else None
         author = cite_text.split(" wrote:", 1)[0].strip() if " wrote:" in cite_text else None
         return Quote(author=author or None, key=self.quote_key(page, post_id))
+
+    # -- a forum's thread list
+
+    def threads(self, page: Page) -> Iterator[ThreadEntry]:
+        # Both styles link each topic as a.topictitle in its row (prosilver: li.row,
+        # subsilver2: a table row); the row links the topic's last post as
+        # viewtopic.php?p=N ("Go to last post"), prosilver counts its replies in dd.posts.
+        for link in find(page.root, f"//a[{has_class('topictitle')}]"):
+            url = page.url(link.get("href"))
+            row = first(link, "ancestor::*[self::li or self::tr][1]")
+            if not url or row is None:
+                continue
+            posts = _POST_P.findall(
+                " ".join(str(h) for h in find(row, ".//a[contains(@href, 'p=')]/@href"))
+            )
+            stamp = attr(row, f".//dd[{has_class('lastpost')}]//time/@datetime")
+            replies = number(text_of(first(row, f".//dd[{has_class('posts')}]")))
+            yield ThreadEntry(
+                url=thread_url(url),
+                title=text_of(link) or None,
+                activity=activity(posts[-1] if posts else None, stamp, replies),
+            )
 
     # -- the thread
 

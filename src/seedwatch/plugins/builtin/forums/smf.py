@@ -42,6 +42,7 @@ from seedwatch.plugins.builtin.forums.common import (
     take_quotes,
     text_of,
 )
+from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
 
 _SUPPORT = (
     "smf_theme_url",
@@ -58,6 +59,11 @@ _QUOTE_FROM = re.compile(r"Quote from:\s*(.+?)\s+on\s+", re.S)
 _LAST_EDIT = re.compile(r"Last Edit:?\s*(.+?)\s+by\s+", re.S)
 _REPLY = re.compile(r"Reply #(\d+)")
 
+_LAST_MSG = re.compile(r"#msg(\d+)")
+# SMF 2.0 lists topics in table rows, 2.1 in div.windowbg blocks; both give the
+# subject link in span#msg_N (N: the topic's first message).
+_TOPIC_ROW = f"ancestor::*[self::tr or self::div[{has_class('windowbg')}]][1]"
+
 _QUOTES = f".//blockquote[{has_class('bbc_standard_quote')} or {has_class('bbc_alternate_quote')}]"
 _BODIES = f"//div[{has_class('inner')} and starts-with(@id, 'msg_')]"
 
@@ -67,6 +73,8 @@ class SMFParser(ForumParser):
     engine = "smf"
     label = "SMF"
     expected = "div.windowbg with div.inner#msg_N on an index.php?topic= page"
+
+    feed_paths = re.compile(r"[?;&]action=\.xml")
 
     def score(self, head: str) -> float:
         support = sum(s in head for s in _SUPPORT)
@@ -132,6 +140,24 @@ class SMFParser(ForumParser):
             author=author.group(1) if author else None,
             key=self.quote_key(page, msg.group(1) if msg else None),
         )
+
+    def threads(self, page: Page) -> Iterator[ThreadEntry]:
+        # The row links its last post as topic=T.N#msgM; its stats cell (2.0:
+        # td.stats, 2.1: div.board_stats) starts with the reply count.
+        for link in find(page.root, "//span[starts-with(@id, 'msg_')]/a[1]"):
+            url = page.url(link.get("href"))
+            row = first(link, _TOPIC_ROW)
+            if not url or row is None:
+                continue
+            posts = _LAST_MSG.findall(
+                " ".join(str(h) for h in find(row, ".//a[contains(@href, '#msg')]/@href"))
+            )
+            stats = first(row, f".//td[{has_class('stats')}] | .//div[{has_class('board_stats')}]")
+            yield ThreadEntry(
+                url=thread_url(url),
+                title=text_of(link) or None,
+                activity=activity(posts[-1] if posts else None, number(text_of(stats))),
+            )
 
     def thread(self, page: Page) -> Thread:
         url = page.url(attr(page.root, "//link[@rel='canonical']/@href"))

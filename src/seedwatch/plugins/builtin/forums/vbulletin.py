@@ -43,6 +43,7 @@ from seedwatch.plugins.builtin.forums.common import (
     take_quotes,
     text_of,
 )
+from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
 
 _GENERATOR = re.compile(r"<meta\b[^>]*name=[\"']generator[\"'][^>]*content=[\"']vBulletin", re.I)
 _SUPPORT = (
@@ -62,6 +63,19 @@ _EDITED = re.compile(r"Last edited by (.+?);\s*(.+?)\.?\s*(?:Reason:.*)?$", re.S
 _PAGE_OF = re.compile(r"Page (\d+) of (\d+)", re.I)
 _VB5_THREAD = re.compile(r"/(\d+)-[^/?#]*(?:/page\d+)?/?(?:[?#]|$)")
 
+_LAST_POST = re.compile(r"#post(\d+)")
+# vBulletin 3 and 4 give each thread title link id="thread_title_N"; vBulletin 5
+# lists topics as tr.topic-item with a.topic-title.
+_THREAD_LINKS = (
+    "//a[starts-with(@id, 'thread_title_')]"
+    f" | //tr[{has_class('topic-item')}]//a[{has_class('topic-title')}]"
+)
+_REPLIES = (
+    ".//*[starts-with(@title, 'Replies')]/@title"  # vB3: td.alt2 title="Replies: 3, Views: 52"
+    f" | .//ul[{has_class('threadstats')}]/li[1]"  # vB4: "Replies: 5"
+    f" | .//*[{has_class('posts-count')}]"  # vB5
+)
+
 _MESSAGES = "//div[starts-with(@id, 'post_message_')]"
 _VB5_POSTS = f"//li[{has_class('b-post')} and @data-node-id]"
 
@@ -74,6 +88,9 @@ class VBulletinParser(ForumParser):
         "div#post_message_N (vBulletin 3 and 4) or li.b-post[data-node-id] (vBulletin 5)"
         " on a showthread page"
     )
+
+    # external.php?type=RSS2 (vB 3 and 4), external?type=rss2 (vB 5)
+    feed_paths = re.compile(r"external(?:\.php)?\?type=", re.I)
 
     def score(self, head: str) -> float:
         support = sum(s in head for s in _SUPPORT)
@@ -196,6 +213,30 @@ class VBulletinParser(ForumParser):
             url=url,
             quotes=quotes,
         )
+
+    # -- a forum's thread list
+
+    def threads(self, page: Page) -> Iterator[ThreadEntry]:
+        # Each row links its last post as ...p=N#postN ("Go to last post"); its reply
+        # count is a title (vB3), the first threadstats item (vB4) or .posts-count (vB5).
+        for link in find(page.root, _THREAD_LINKS):
+            url = page.url(link.get("href"))
+            row = first(link, "ancestor::*[self::tr or self::li][1]")
+            if not url or row is None:
+                continue
+            posts = _LAST_POST.findall(
+                " ".join(str(h) for h in find(row, ".//a[contains(@href, '#post')]/@href"))
+            )
+            found = find(row, _REPLIES)
+            replies = None
+            if found:
+                value = found[0]
+                replies = number(value if isinstance(value, str) else text_of(value))
+            yield ThreadEntry(
+                url=thread_url(url),
+                title=text_of(link) or None,
+                activity=activity(posts[-1] if posts else None, replies),
+            )
 
     # -- the thread
 

@@ -41,6 +41,7 @@ from seedwatch.plugins.builtin.forums.common import (
     take_quotes,
     text_of,
 )
+from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
 
 _XF2 = re.compile(r"<html\b[^>]*\bid=[\"']XF[\"']", re.I)
 _XF1 = re.compile(r"<html\b[^>]*\bid=[\"']XenForo[\"']", re.I)
@@ -56,6 +57,9 @@ _SUPPORT = (
 _SERVER_TIME = re.compile(r"serverTimeInfo:\s*\{\s*now:\s*(\d+),\s*today:\s*(\d+)")
 _POST_ID = re.compile(r"(?:post[-:]\s*|[?&]id=|/posts/)(\d+)")
 _THREAD_ID = re.compile(r"/threads/(?:[^/]*\.)?(\d+)/?")
+
+# A thread link a logged-in visitor sees may lead to its first unread or latest post.
+_JUMP = re.compile(r"(?<=/)(?:unread|latest)/?$")
 
 _XF2_POSTS = f"//article[{has_class('message--post')} and starts-with(@data-content, 'post-')]"
 _XF1_POSTS = f"//li[{has_class('message')} and starts-with(@id, 'post-')]"
@@ -73,6 +77,10 @@ class XenForoParser(ForumParser):
         if not marker or support < 1:
             return 0.0
         return min(0.95, 0.7 + 0.05 * support)
+
+    # XenForo 1 and 2 name their feeds index.rss ("forums/-/index.rss" is the site's);
+    # XenForo 2 links it from the page footer only.
+    feed_paths = re.compile(r"(?:^|/)index\.rss(?:$|[?#])")
 
     def zone(self, page: Page) -> tzinfo:
         cached = page.cache.get("zone")
@@ -203,6 +211,52 @@ class XenForoParser(ForumParser):
             )
         return Quote(
             author=author or None, key=self.quote_key(page, match.group(1) if match else None)
+        )
+
+    # -- a forum's thread list
+
+    def threads(self, page: Page) -> Iterator[ThreadEntry]:
+        # XenForo 2: div.structItem--thread; the title link is marked data-tp-primary
+        # (a prefix label link may come before it); the latest post's <time> carries
+        # its epoch, the meta cell the reply count.
+        for row in find(page.root, f"//div[{has_class('structItem--thread')}]"):
+            title = f".//div[{has_class('structItem-title')}]"
+            link = first(row, f"{title}/a[@data-tp-primary='on']")
+            if link is None:
+                link = first(row, f"{title}/a[not({has_class('labelLink')})]")
+            latest = first(row, f".//div[{has_class('structItem-cell--latest')}]//time")
+            replies = text_of(first(row, f".//div[{has_class('structItem-cell--meta')}]/dl[1]/dd"))
+            entry = self._entry(page, link, latest, replies)
+            if entry is not None:
+                yield entry
+        # XenForo 1: li.discussionListItem; h3.title's last link is the thread (an
+        # "unread" jump and a prefix link may sit beside it); the last post's date is
+        # abbr.DateTime[data-time] (recent) or span.DateTime[title].
+        for row in find(page.root, f"//li[{has_class('discussionListItem')}]"):
+            link = first(
+                row,
+                f".//h3[{has_class('title')}]/a[not({has_class('prefixLink')})"
+                f" and not({has_class('unreadLink')})][last()]",
+            )
+            latest = first(row, f".//div[{has_class('lastPost')}]//*[{has_class('DateTime')}]")
+            replies = text_of(first(row, f".//div[{has_class('stats')}]/dl[1]/dd"))
+            entry = self._entry(page, link, latest, replies)
+            if entry is not None:
+                yield entry
+
+    def _entry(
+        self, page: Page, link: HtmlElement | None, latest: HtmlElement | None, replies: str
+    ) -> ThreadEntry | None:
+        url = page.url(link.get("href")) if link is not None else None
+        if not url:
+            return None
+        stamp = None
+        if latest is not None:
+            stamp = latest.get("data-time") or latest.get("datetime") or latest.get("title")
+        return ThreadEntry(
+            url=thread_url(_JUMP.sub("", url)),
+            title=text_of(link) or None,
+            activity=activity(stamp, replies),
         )
 
     # -- the thread
