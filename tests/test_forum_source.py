@@ -1,6 +1,6 @@
 """The ``forum`` source kind through the real pipeline: a MyBB board served by a local
 HTTP server (the hand-made forum page tests/data/forum/handmade/mybb18_forumdisplay_fid4.html
-listing the real two-page thread in tests/data/forum/mybb/ and two hand-made threads),
+listing the real two-page thread in tests/data/forum/mybb/ and hand-made threads 12 and 13),
 real SQLite, a real corpus folder.
 
 Variants a test needs (an older state of the board, page 2 of thread 1 before its last
@@ -35,8 +35,8 @@ BOARD = "/forumdisplay.php?fid=4"
 BOARD2 = "/forumdisplay.php?fid=4&page=2"
 T1 = "/showthread.php?tid=1"
 T1P2 = "/showthread.php?tid=1&page=2"
-T2 = "/showthread.php?tid=2"
-T3 = "/showthread.php?tid=3"
+T2 = "/showthread.php?tid=12"
+T3 = "/showthread.php?tid=13"
 
 
 def read(name: str) -> bytes:
@@ -71,8 +71,8 @@ def serve_board(server: LocalServer, *, full: bool = True) -> None:
     server.route(BOARD2, html(read("mybb18_forumdisplay_fid4_page2.html")))
     server.route(T1, html(read("showthread-tid1-page1.html")))
     server.route(T1P2, html(page2 if full else without_last_post(page2)))
-    server.route(T2, html(read("mybb18_showthread_tid2.html")))
-    server.route(T3, html(read("mybb18_showthread_tid3.html")))
+    server.route(T2, html(read("mybb18_showthread_tid12.html")))
+    server.route(T3, html(read("mybb18_showthread_tid13.html")))
 
 
 def pages(server: LocalServer) -> list[str]:
@@ -119,7 +119,11 @@ def corpus_keys(tmp_path: Path) -> list[str]:
     )
 
 
-def keys(server: LocalServer, pids: range) -> list[str]:
+BOARD_PAGE_1 = [*range(1, 10), 101, 102]  # the posts of threads 1 and 12
+BOTH_PAGES = [*BOARD_PAGE_1, 103]  # and of thread 13, on the board's page 2
+
+
+def keys(server: LocalServer, pids: list[int]) -> list[str]:
     return sorted(f"mybb:127.0.0.1:{server.port}:{pid}" for pid in pids)
 
 
@@ -133,9 +137,9 @@ def test_each_thread_of_a_board_is_ingested_once(
     h = harness(server.url(BOARD))
     result = h.poll()
     assert result.error is None, result.error
-    # thread 1: posts 1-9 over two pages (the live walk read page 2); thread 2: posts 10, 11
+    # thread 1: posts 1-9 over two pages (the live walk read page 2); thread 12: 101, 102
     assert result.accepted == 11
-    assert corpus_keys(tmp_path) == keys(server, range(1, 12))
+    assert corpus_keys(tmp_path) == keys(server, BOARD_PAGE_1)
     # The board's first page only (a poll, not a backfill); each thread's first page,
     # then page 2 of thread 1, which the pipeline's live walk asked for.
     assert sorted(pages(server)) == sorted([BOARD, T1, T2, T1P2])
@@ -167,11 +171,11 @@ def test_a_thread_with_new_activity_gets_its_newest_page_read(
     server.requests.clear()
     second = h.poll()
     assert second.error is None, second.error
-    # Thread 2's row did not change: not fetched. Thread 1: its first page, then its
+    # Thread 12's row did not change: not fetched. Thread 1: its first page, then its
     # last page, where the new post is.
     assert pages(server) == [BOARD, T1, T1P2]
     assert second.accepted == 1
-    assert corpus_keys(tmp_path) == keys(server, range(1, 12))
+    assert corpus_keys(tmp_path) == keys(server, BOARD_PAGE_1)
 
 
 def test_backfill_walks_every_board_page_and_every_thread_page(
@@ -181,9 +185,9 @@ def test_backfill_walks_every_board_page_and_every_thread_page(
     h = harness(server.url(BOARD))
     result = h.poll(backfill=True)
     assert result.error is None, result.error
-    assert result.accepted == 12  # threads 1 (9 posts), 2 (2) and 3 (1), from both board pages
+    assert result.accepted == 12  # threads 1 (9 posts), 12 (2) and 13 (1), from both board pages
     assert sorted(pages(server)) == sorted([BOARD, T1, T2, T1P2, BOARD2, T3])
-    assert corpus_keys(tmp_path) == keys(server, range(1, 13))
+    assert corpus_keys(tmp_path) == keys(server, BOTH_PAGES)
     again = h.poll(backfill=True)
     assert again.error is None and again.accepted == 0
 
@@ -195,10 +199,10 @@ def test_off_site_thread_links_are_not_followed(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     serve_board(server)
-    # The same server under another name is another site: thread 2's row leads there.
-    elsewhere = f"http://localhost:{server.port}/showthread.php?tid=2"
+    # The same server under another name is another site: thread 12's row leads there.
+    elsewhere = f"http://localhost:{server.port}/showthread.php?tid=12"
     board = read("mybb18_forumdisplay_fid4.html").replace(
-        b'<a href="showthread.php?tid=2">', f'<a href="{elsewhere}">'.encode()
+        b'<a href="showthread.php?tid=12">', f'<a href="{elsewhere}">'.encode()
     )
     server.route(BOARD, html(board))
     h = harness(server.url(BOARD))

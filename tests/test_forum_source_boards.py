@@ -65,7 +65,7 @@ BOARDS = {
                 "11-21-2026, 08:54 PM|8",  # the title of "1 minute ago", and the replies
             ),
             (
-                "http://127.0.0.1:18082/showthread.php?tid=2",
+                "http://127.0.0.1:18082/showthread.php?tid=12",
                 "Mounting the outdoor nodes: radiation shields",
                 "11-20-2026, 06:12 PM|1",
             ),
