@@ -61,3 +61,20 @@ def test_a_retried_write_is_not_appended_twice_and_a_torn_line_is_tolerated(
     again.flush()
     seqs = [json.loads(line)["seq"] for line in file.read_text().splitlines()]
     assert seqs == [0, 1, 2]  # the torn line is gone, nothing doubled
+
+
+def test_entries_appended_out_of_seq_order_by_several_threads_are_all_kept(
+    tmp_path: Path,
+) -> None:
+    file = tmp_path / "items.jsonl"
+    sink = JsonlSink()
+    sink.configure({"file": str(file)})
+    for seq in (5, 6, 3, 4, 8, 7):  # two polling threads' batches interleaved
+        sink.write(entry(seq))
+    sink.flush()
+    again = JsonlSink()
+    again.configure({"file": str(file)})
+    again.write(entry(4))  # a pending one retried after a crash
+    again.write(entry(9))
+    seqs = [json.loads(line)["seq"] for line in file.read_text().splitlines()]
+    assert seqs == [5, 6, 3, 4, 8, 7, 9]

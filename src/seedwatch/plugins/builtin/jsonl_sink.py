@@ -1,10 +1,12 @@
 """The ``jsonl`` sink: accepted items appended to a JSON Lines file.
 
 One line per item in the schema of ``seedwatch parse --json`` plus ``seq``
-and ``file``. Writes come in increasing ``seq`` order (new items, and the
-pending ones a restart completes), so the sink stays idempotent by skipping
-any ``seq`` not above the last one in the file, which it reads once from the
-file's tail. A torn last line (a crash mid-append) is cut at start-up.
+and ``file``. Idempotent: after a crash the pipeline writes again the items
+recorded but not marked written, which are always among the last ones
+appended (several polling threads append out of ``seq`` order, so the last
+``seq`` alone cannot tell). At start-up the sink reads the ``seq`` of every
+line in the file's last ``TAIL_BYTES`` and skips those; a torn last line (a
+crash mid-append) is cut first. Not for cluster mode: one file per node.
 """
 
 from __future__ import annotations
@@ -36,18 +38,25 @@ def _drop_torn_tail(path: Path) -> None:
         fh.truncate(size - len(tail) + cut + 1 if cut >= 0 else max(0, size - len(tail)))
 
 
-def _last_seq(path: Path) -> int:
-    if not path.exists() or path.stat().st_size == 0:
-        return -1
+# Far more than the items in flight at a crash (threads x batch size).
+TAIL_BYTES = 64 * 1024 * 1024
+
+
+def _recent_seqs(path: Path) -> set[int]:
+    """The ``seq`` of every line in the file's last ``TAIL_BYTES``."""
+    if not path.exists():
+        return set()
     with path.open("rb") as fh:
-        fh.seek(max(0, path.stat().st_size - 1_048_576))
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, size - TAIL_BYTES))
         lines = fh.read().splitlines()
-    for line in reversed(lines):
+    seqs = set()
+    for line in lines:
         try:
-            return int(json.loads(line)["seq"])
+            seqs.add(int(json.loads(line)["seq"]))
         except (ValueError, KeyError, TypeError):
-            continue  # a torn last line from a crash: look further back
-    return -1
+            continue  # the first line of the window may be cut
+    return seqs
 
 
 class JsonlSink(Sink):
@@ -55,7 +64,7 @@ class JsonlSink(Sink):
 
     def __init__(self) -> None:
         self.path: Path | None = None
-        self.last_seq = -1
+        self.recent: set[int] = set()
         self.dirty = False
         self.lock = threading.Lock()
 
@@ -64,20 +73,19 @@ class JsonlSink(Sink):
             raise ConfigError('sink "jsonl" needs [sinks.jsonl] file = "items.jsonl"')
         self.path = Path(options["file"])
         _drop_torn_tail(self.path)
-        self.last_seq = _last_seq(self.path)
+        self.recent = _recent_seqs(self.path)
 
     def write(self, entry: Accepted) -> None:
         if self.path is None:
             raise ConfigError("sink 'jsonl' used before it was configured")
         with self.lock:
-            if entry.seq <= self.last_seq:
-                return
+            if entry.seq in self.recent:
+                return  # written before a crash, now retried
             record = entry.item.to_json() | {"seq": entry.seq, "file": entry.name}
             line = json.dumps(record, ensure_ascii=False) + "\n"
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as fh:
                 fh.write(line)
-            self.last_seq = entry.seq
             self.dirty = True
 
     def flush(self) -> None:
