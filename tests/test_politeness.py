@@ -88,12 +88,17 @@ def test_loopback_hosts_get_the_local_delay_others_the_host_delay() -> None:
 
 
 def test_waiting_for_a_slot_is_bounded_by_the_fetch_deadline(server: LocalServer) -> None:
-    slow = server.route("/slow", Reply(body=b"x", delay=1.5))
-    with HttpFetcher(FetchSettings(per_host=1, total_timeout=0.8, read_timeout=5)) as f:
-        results = fetch_many(f, [slow, slow])
-    errors = [r for r in results if isinstance(r, FetchError)]
-    assert errors and all(e.category == "timeout" for e in errors)
-    assert any("no free request slot for host 127.0.0.1" in str(e) for e in errors)
+    url = server.route("/f", Reply(body=b"<rss/>"))
+    with HttpFetcher(FetchSettings(per_host=1, total_timeout=0.5)) as f:
+        with f.gate.slot("127.0.0.1", url=url):  # another thread's request, never ending
+            started = time.monotonic()
+            with pytest.raises(FetchError) as info:
+                f.fetch(url, source=FEED, local_ok=True)
+            assert 0.45 <= time.monotonic() - started < 2
+        assert info.value.category == "timeout"
+        assert "no free request slot for host 127.0.0.1" in str(info.value)
+        assert f.fetch(url, source=FEED, local_ok=True) is not None  # the slot is free again
+    assert len(server.hits("/f")) == 1
 
 
 # -- Retry-After ----------------------------------------------------------------------

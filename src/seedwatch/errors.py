@@ -42,7 +42,9 @@ class FetchError(UserError):
     Categories: ``dns``, ``connect``, ``tls``, ``timeout``, ``http-4xx``,
     ``http-5xx``, ``too-large``, ``redirects``, ``refused`` (a URL the source
     may not follow), ``io`` (local files), ``protocol`` (a response that
-    breaks HTTP or does not decode as its Content-Encoding says).
+    breaks HTTP or does not decode as its Content-Encoding says),
+    ``deferred`` (not sent: the host asked every client to wait; not a
+    failure of the source).
     ``retry_after`` is the delay in seconds a ``Retry-After`` header asked for.
     """
 

@@ -40,11 +40,11 @@ from seedwatch.contracts import (
 )
 from seedwatch.corpus import render
 from seedwatch.daemon.fetch import recording
-from seedwatch.daemon.schedule import Observation, Plan, Schedule, effective_url
+from seedwatch.daemon.schedule import Observation, Plan, Schedule, effective_url, human
 from seedwatch.errors import FetchError, ItemValidationError, ParseError, UserError
 from seedwatch.models import Document, Item, Source
 from seedwatch.plugins.registry import Registry
-from seedwatch.state.store import Store, now
+from seedwatch.state.store import SourceState, Store, now
 from seedwatch.urls import same_site
 
 log = logging.getLogger("seedwatch.pipeline")
@@ -68,6 +68,9 @@ class Pipeline:
     front_matter: bool = True
     on_progress: Callable[[PollResult], None] | None = None
     schedule: Schedule = field(default_factory=Schedule)
+    # What each source's last poll recorded, for the service's log line
+    # without a second query (a source is never polled twice at once).
+    recorded: dict[str, SourceState] = field(default_factory=dict)
 
     def close(self) -> None:
         close = getattr(self.fetcher, "close", None)
@@ -233,6 +236,7 @@ class Pipeline:
                 self._poll_pages(
                     source,
                     kind.poll(source, cursor, context),
+                    cursor,
                     result,
                     seen,
                     backfill=backfill,
@@ -245,7 +249,7 @@ class Pipeline:
             plan = self.schedule.plan(
                 configured, state, result, seen, duration=time.monotonic() - started
             )
-            self.store.record_poll(
+            self.recorded[source.id] = self.store.record_poll(
                 source.id, result, at=now(), next_poll=plan.next_poll, record=plan.record
             )
             self._log_plan(source, plan)
@@ -256,6 +260,7 @@ class Pipeline:
         self,
         source: Source,
         pages: Iterator[Page],
+        start: Cursor,
         result: PollResult,
         seen: Observation,
         *,
@@ -274,7 +279,9 @@ class Pipeline:
                     if seen.document is None:
                         seen.document = page.document
                     self._page(source, page.document, result, backfill, max_pages, dry_run)
-                if not dry_run and (not backfill or page.document is not None):
+                # A 304 leaves the cursor the poll started from: nothing to save.
+                changed = page.cursor != start and not backfill
+                if not dry_run and (page.document is not None or changed):
                     self.store.save_cursor(source.id, page.cursor)
                 if max_pages is not None and result.documents >= max_pages:
                     break
@@ -312,7 +319,7 @@ class Pipeline:
                 "resumes it now",
                 source.id,
                 plan.record.parked_reason,
-                self.schedule.settings.probe_interval,
+                human(self.schedule.settings.probe_interval),
                 source.id,
             )
         if plan.resumed:

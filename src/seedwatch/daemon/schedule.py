@@ -337,7 +337,7 @@ class Schedule:
                 parked=True,
                 parked_at=now,
                 parked_reason=park_reason,
-                reason=f"parked ({park_reason}); probed every {_human(s.probe_interval)}",
+                reason=f"parked ({park_reason}); probed every {human(s.probe_interval)}",
             )
             return Plan(now + probe, record, parked_now=True)
         delay = self.backoff(source, failures)
@@ -345,7 +345,7 @@ class Schedule:
         if seen.retry_after is not None:
             asked = min(timedelta(seconds=seen.retry_after), s.probe_interval)
             if asked > delay:
-                delay, reason = asked, f"Retry-After {_human(asked)}"
+                delay, reason = asked, f"Retry-After {human(asked)}"
         record = base.replace(outcome="error", consecutive_errors=failures, reason=reason)
         return Plan(now + delay, record)
 
@@ -371,12 +371,12 @@ class Schedule:
         if main is not None:
             lifetime = freshness(main.headers, now)
             if lifetime:
-                bounds.append((lifetime, f"cached for {_human(lifetime)} (HTTP caching)"))
+                bounds.append((lifetime, f"cached for {human(lifetime)} (HTTP caching)"))
         if hints.ttl:
-            bounds.append((hints.ttl, f"the feed's ttl of {_human(hints.ttl)}"))
+            bounds.append((hints.ttl, f"the feed's ttl of {human(hints.ttl)}"))
         if hints.update_period:
             bounds.append(
-                (hints.update_period, f"the feed updates every {_human(hints.update_period)}")
+                (hints.update_period, f"the feed updates every {human(hints.update_period)}")
             )
         for bound, why in bounds:
             bound = min(bound, source.max_interval)
@@ -432,7 +432,7 @@ class Schedule:
             span = max(now - oldest, timedelta(seconds=1))
             every = span / len(entries)
             interval = min(max(every, low), high)
-            return interval, f"{len(entries)} entries in the last week: about one every " + _human(
+            return interval, f"{len(entries)} entries in the last week: about one every " + human(
                 every
             )
         if seen.entries:
@@ -458,7 +458,8 @@ class Schedule:
         return None, target, count, url, url_from
 
 
-def _human(delta: timedelta) -> str:
+def human(delta: timedelta) -> str:
+    """``90m`` -> ``1.5h``: a duration for people."""
     seconds = delta.total_seconds()
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:

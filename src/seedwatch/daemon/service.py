@@ -108,7 +108,7 @@ class Service:
         started = time.monotonic()
         result = self.pipeline.poll_source(source)
         duration = time.monotonic() - started
-        state = self.pipeline.store.source_state(source.id)
+        state = self.pipeline.recorded.get(source.id) or self.pipeline.store.source_state(source.id)
         outcome = state.last_outcome or ("error" if result.error else "ok")
         self.metrics.on_poll(result, outcome, duration)
         nxt = state.next_poll
@@ -251,7 +251,7 @@ class Service:
     def _shutdown(self) -> None:
         log.info("stopping: draining polls in flight")
         self.notifier.stopping()
-        if self.scheduler is not None:
+        if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         timeout = self.drain_timeout.total_seconds()
         if not self.dispatcher.stop(timeout=timeout):

@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -132,9 +133,17 @@ def state_from_row(row: Any) -> SourceState:
     )
 
 
-def read(conn: Connection, source_id: str) -> SourceState:
+def _row(conn: Connection, source_id: str) -> dict[str, Any]:
+    """The source's row as a dict; a row of defaults when it has none yet."""
     row = conn.execute(select(sources).where(sources.c.id == source_id)).first()
-    return state_from_row(row) if row else SourceState(id=source_id)
+    if row is not None:
+        return dict(row._mapping)
+    blank: dict[str, Any] = dict.fromkeys(sources.c.keys())
+    return blank | {"id": source_id, "parked": False}
+
+
+def read(conn: Connection, source_id: str) -> SourceState:
+    return state_from_row(SimpleNamespace(**_row(conn, source_id)))
 
 
 def upsert(conn: Connection, source_id: str, **values: Any) -> None:
@@ -158,7 +167,8 @@ def record_poll(
     streak and a failure extends it; with one, its values are written as
     decided. Either way a failure is counted in ``errors_total`` and under
     its class, and accepted items are added up."""
-    state = read(conn, source_id)
+    row = _row(conn, source_id)
+    state = state_from_row(SimpleNamespace(**row))
     deferred = record is not None and record.outcome == "deferred"
     values: dict[str, Any] = {
         "last_poll": at,
@@ -198,7 +208,8 @@ def record_poll(
             "url_from": record.url_from,
         }
     upsert(conn, source_id, **values)
-    return read(conn, source_id)
+    # The written row, without reading it back: one statement less per poll.
+    return state_from_row(SimpleNamespace(**(row | values)))
 
 
 def resume(conn: Connection, source_id: str, at: datetime) -> SourceState | None:
