@@ -390,6 +390,21 @@ def test_sigterm_drains_the_poll_in_flight(server: LocalServer, tmp_path: Path) 
     assert len(list((tmp_path / "corpus").iterdir())) == 3, "the poll in flight finished"
 
 
+def test_sigterm_gives_up_on_a_poll_after_the_drain_timeout(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    url = server.route("/stuck.xml", Reply(body=recent_rss(1), delay=30.0))
+    config = write_config(tmp_path, [{"id": "stuck", "url": url}], drain_timeout="1s")
+    config.write_text(config.read_text().replace('total_timeout = "5s"', 'total_timeout = "60s"'))
+    proc = daemon(config)
+    assert wait_for(lambda: len(server.hits("/stuck.xml")) >= 1)
+    started = time.monotonic()
+    err = stop(proc)
+    assert proc.returncode == 0, err
+    assert time.monotonic() - started < 10
+    assert "gave up waiting after 1s for 1 poll(s) in flight" in err
+
+
 def test_sighup_reloads_added_and_removed_sources(server: LocalServer, tmp_path: Path) -> None:
     a = server.route("/a.xml", Reply(body=recent_rss(1, apart=timedelta(seconds=1))))
     b = server.route("/b.xml", Reply(body=recent_rss(1, start=50, apart=timedelta(seconds=1))))

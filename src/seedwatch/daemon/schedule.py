@@ -432,9 +432,12 @@ class Schedule:
             span = max(now - oldest, timedelta(seconds=1))
             every = span / len(entries)
             interval = min(max(every, low), high)
-            return interval, f"{len(entries)} entries in the last week: about one every " + human(
-                every
-            )
+            reason = f"{len(entries)} entries in the last week: about one every {human(every)}"
+            if every > high:
+                reason += "; at most max_interval"
+            elif every < low:
+                reason += "; at least min_interval"
+            return interval, reason
         if seen.entries:
             return high, "no entry in the last week"
         previous = state.interval or low

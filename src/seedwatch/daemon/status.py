@@ -19,7 +19,7 @@ from seedwatch.models import Source
 from seedwatch.state.store import SourceState
 
 DAYS = 7
-_BLOCKS = " ▁▂▃▄▅▆▇█"
+_BLOCKS = "·▁▂▃▄▅▆▇█"  # a dot for a day with nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +129,7 @@ def text_table(table: Sequence[SourceRow], now: datetime) -> str:
         if r.moved_from:
             notes.append(f"  {r.id}: moved permanently to {r.location} (config: {r.moved_from})")
         if r.parked_reason:
-            notes.append(f"  {r.id}: parked: {r.parked_reason}; resume: seedwatch sources resume")
+            notes.append(f"  {r.id}: parked: {r.parked_reason}; `seedwatch sources resume {r.id}`")
         if r.last_error:
             notes.append(f"  {r.id}: {r.consecutive_errors} failure(s) in a row: {r.last_error}")
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
@@ -147,7 +147,8 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;width:100%}th,td{padding:.3em .6em;border-bottom:1px solid #ddd;
 text-align:left;vertical-align:top}th{background:#f4f4f4}td.n{text-align:right}
 .ok{color:#17692b}.failing{color:#a35b00}.parked{color:#b00020;font-weight:bold}
-.new,.disabled{color:#666}small{color:#666}svg rect{fill:#4a7bd0}
+.new,.disabled{color:#666}small{color:#666}svg rect{fill:#4a7bd0}svg rect.day{fill:#e4e4e4}
+td.nw{white-space:nowrap}
 """
 
 
@@ -156,6 +157,7 @@ def _chart(values: Sequence[int]) -> str:
     bars = []
     for n, v in enumerate(values):
         h = round(v / top * 20)
+        bars.append(f'<rect class="day" x="{n * 8}" y="19" width="6" height="1"/>')
         bars.append(
             f'<rect x="{n * 8}" y="{20 - h}" width="6" height="{h}"><title>{v}</title></rect>'
         )
@@ -196,7 +198,7 @@ def page(
             + _cell(next_poll)
             + _cell(_chart(r.per_day))
             + _cell(str(r.items), "n")
-            + _cell(e(_errors(r.error_counts)))
+            + _cell(e(_errors(r.error_counts)), "nw")
             + _cell(error)
             + "</tr>"
         )
