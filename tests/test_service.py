@@ -6,6 +6,7 @@ SIGHUP reload, systemd notifications, one JSON log line per poll."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -277,6 +278,20 @@ def test_a_page_source_disallowed_by_robots_txt_fails_as_refused(
     result, state, _, _ = poll(pipeline, "page", sources)
     assert result.error_category == "refused" and server.hits("/thread") == []
     assert state.error_counts == {"refused": 1}
+
+
+def test_run_once_skips_a_parked_source_until_its_probe_is_due(
+    server: LocalServer, built: Callable[..., Pipeline], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "seedwatch.service")
+    url = server.route("/gone.xml", Reply(410, b"gone", content_type=None))
+    sources = [{"id": "gone", "url": url}]
+    pipeline = built(sources)
+    service = Service(pipeline, [config_mod.from_dict({"sources": sources}).source("gone")])
+    assert [r.error_category for r in service.run_once()] == ["http-4xx"]
+    assert service.run_once() == []
+    assert len(server.hits("/gone.xml")) == 1
+    assert "source gone is parked (HTTP 410 Gone): next probe" in caplog.text
 
 
 # -- recovery -----------------------------------------------------------------------------

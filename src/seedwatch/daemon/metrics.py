@@ -16,7 +16,6 @@ daemons in one test process, or a library user's own metrics, never mix.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
 
 from prometheus_client import (
     CollectorRegistry,
@@ -32,7 +31,7 @@ from seedwatch.contracts import Accepted, PollResult, Verdict
 from seedwatch.daemon.fetch import FetchResult
 from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Item, Source
-from seedwatch.state.store import Store, now
+from seedwatch.state.store import Store
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LATENCY = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -145,7 +144,6 @@ class Metrics:
         )
         ProcessCollector(registry=r)
         r.register(_StateCollector(store, sources))
-        self.started = now()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -172,6 +170,3 @@ class Metrics:
     @hookimpl
     def on_item_rejected(self, item: Item, source: Source | None, verdict: Verdict) -> None:
         self.items.labels(verdict.layer).inc()
-
-    def uptime(self, at: datetime | None = None) -> float:
-        return ((at or now()) - self.started).total_seconds()

@@ -28,10 +28,6 @@ class Notifier:
         mine = not pid or (pid.isdigit() and int(pid) == os.getpid())
         self.watchdog = int(usec) / 1e6 if usec.isdigit() and int(usec) > 0 and mine else None
 
-    @property
-    def enabled(self) -> bool:
-        return self.address is not None
-
     def send(self, *fields: str) -> bool:
         """Send ``KEY=value`` lines; ``False`` when not under systemd or on failure."""
         if self.address is None:
@@ -58,9 +54,6 @@ class Notifier:
 
     def stopping(self) -> bool:
         return self.send("STOPPING=1", "STATUS=draining polls in flight")
-
-    def status(self, text: str) -> bool:
-        return self.send(f"STATUS={text}")
 
     def alive(self) -> bool:
         return self.send("WATCHDOG=1")
