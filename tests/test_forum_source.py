@@ -338,10 +338,13 @@ USER, PASSWORD = "ada", "correct horse battery staple"
 FORM_KEY = "5b9fc989cb9fd055867aaa0bb8570adf"  # my_post_key in mybb18_nopermission.html
 
 
-def login_server(server: LocalServer, *, board_cookie: str = SESSION) -> list[dict[str, str]]:
+def login_server(
+    server: LocalServer, *, board_cookie: str = SESSION, redirect: bool = False
+) -> list[dict[str, str]]:
     """The board behind a login: GET member.php shows the login form and sets a guest
     ``sid`` cookie; POST member.php with the right fields, the form key and that
-    cookie sets the member's cookie. Returns the forms posted."""
+    cookie sets the member's cookie, on a "logged in" page or (``redirect``) on a
+    redirect to the index, as phpBB 3.1+ and SMF do. Returns the forms posted."""
     members_only(server, lambda req: board_cookie in req.headers.get("Cookie", ""))
     posted: list[dict[str, str]] = []
     wall = read("mybb18_nopermission.html")
@@ -360,6 +363,15 @@ def login_server(server: LocalServer, *, board_cookie: str = SESSION) -> list[di
         )
         if not good:
             return html(wall)  # MyBB shows the form again, with its errors
+        if redirect:
+            return Reply(
+                303,
+                b"",
+                headers={
+                    "Location": "/index.php",
+                    "Set-Cookie": f"{SESSION}; expires=Fri, 01-Jan-2038 00:00:00 GMT; path=/",
+                },
+            )
         return html(
             b"<html><head><title>Live Test Forum</title></head><body>"
             b"You have successfully been logged in.</body></html>",
@@ -398,6 +410,39 @@ def test_login_form_credentials_log_in_and_the_secret_is_never_logged(
     assert any("logged in at" in r.getMessage() for r in records)
     logged = "\n".join(r.getMessage() for r in records) + debug_logging.text
     assert PASSWORD not in logged and "tZ9rQ2vX8kLm" not in logged
+
+
+def test_a_login_answered_with_a_redirect_keeps_the_session_the_redirect_set(
+    server: LocalServer,
+    tmp_path: Path,
+    harness: Callable[..., Harness],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    login_server(server, redirect=True)
+    server.route("/index.php", html(b"<html><head><title>Index</title></head><body></body></html>"))
+    monkeypatch.setenv("TEST_FORUM_USER", USER)
+    monkeypatch.setenv("TEST_FORUM_PASSWORD", PASSWORD)
+    h = harness(
+        server.url(BOARD),
+        login_url="/member.php?action=login",
+        credentials={"username": "TEST_FORUM_USER", "password": "TEST_FORUM_PASSWORD"},
+    )
+    result = h.poll()
+    assert result.error is None, result.error
+    assert result.accepted == 11
+    index = [r for r in server.requests if r.path == "/index.php"]
+    assert len(index) == 1  # the redirect was followed; the cookie came from the 303
+
+
+def test_the_fetcher_keeps_the_cookies_set_along_redirects(server: LocalServer) -> None:
+    server.route(
+        "/go", Reply(302, b"", headers={"Location": "/there", "Set-Cookie": "a=1; path=/"})
+    )
+    server.route("/there", html(b"<p>here</p>", **{"Set-Cookie": "b=2; path=/"}))
+    with HttpFetcher(FetchSettings(total_timeout=10)) as fetcher:
+        doc = fetcher.fetch(server.url("/go"), source=Source(id="s", url=server.url("/go")))
+    assert doc is not None and doc.url == server.url("/there")
+    assert doc.headers["set-cookie"] == "a=1; path=/, b=2; path=/"
 
 
 def test_without_login_url_the_login_wall_own_form_is_used(

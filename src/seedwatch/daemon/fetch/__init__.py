@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
@@ -164,9 +164,10 @@ class FetchResult:
     """Everything one successful fetch learnt, 304s included.
 
     ``headers`` are the final response's, names lower-cased (repeated ones
-    joined with ", "). ``permanent_redirect`` is where ``url`` has moved for
-    good: the target of the unbroken run of 301/308 answers that starts at
-    ``url`` (``None`` when the first hop, if any, was temporary).
+    joined with ", "); ``set-cookie`` also holds, first, the cookies the
+    redirect answers before it set. ``permanent_redirect`` is where ``url``
+    has moved for good: the target of the unbroken run of 301/308 answers that
+    starts at ``url`` (``None`` when the first hop, if any, was temporary).
     ``redirects`` lists each hop as (status, target). ``wire_bytes`` counts
     the body as received, before decompression.
     """
@@ -410,6 +411,9 @@ class HttpFetcher:
         """Send ``request``, following redirects one hop at a time, each hop
         checked against robots.txt (when it applies) and sent through the gate."""
         hops: list[tuple[int, str]] = []
+        # Cookies the redirect answers set: a login that answers with a redirect
+        # (phpBB 3.1+, SMF) sets its session there, not on the page it leads to.
+        hop_cookies: list[str] = []
         seen = {_defragment(url)}
         permanent: str | None = None
         while True:
@@ -425,10 +429,13 @@ class HttpFetcher:
                     response.close()
             if isinstance(step, httpx.Request):
                 request = step
+                hop_cookies.extend(response.headers.get_list("set-cookie"))
                 if all(status in _PERMANENT for status, _ in hops):
                     permanent = hops[-1][1]
                 continue
             status, headers, document, wire = step
+            if hop_cookies:
+                headers, document = _with_hop_cookies(headers, document, hop_cookies)
             return FetchResult(
                 url=url,
                 final_url=str(response.url),
@@ -679,6 +686,16 @@ def _local_path(url: str) -> Path:
             category="refused",
         )
     return Path(url2pathname(parts.path))
+
+
+def _with_hop_cookies(
+    headers: dict[str, str], document: Document | None, cookies: list[str]
+) -> tuple[dict[str, str], Document | None]:
+    """The final answer's headers with the redirects' Set-Cookie values before its
+    own, joined with ", " like every repeated header."""
+    own = [headers["set-cookie"]] if "set-cookie" in headers else []
+    headers = {**headers, "set-cookie": ", ".join([*cookies, *own])}
+    return headers, replace(document, headers=headers) if document is not None else None
 
 
 def _defragment(url: str) -> str:

@@ -14,11 +14,10 @@ A source's ``credentials`` (values read from the environment at start-up):
   values) adds or replaces fields for a form this reading gets wrong. The form is
   posted to its own action, which must be on the board's site.
 
-Cookies the board sets (on the login page, the login answer and every page this
-source fetches) are kept in memory for the source and sent to its site only; they
-are never stored, logged or written. A known limit: a cookie set on a redirect
-(the answer to a login that redirects) is not seen, since the fetcher returns the
-final answer's headers only; a board that logs in that way needs ``cookie``.
+Cookies the board sets (on the login page, the login answer, the redirects that
+answer may go through, and every page this source fetches) are kept in memory
+for the source and sent to its site only; they are never stored, logged or
+written.
 """
 
 from __future__ import annotations
