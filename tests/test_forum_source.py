@@ -224,6 +224,22 @@ def test_a_thread_gone_since_the_board_was_read_is_skipped(
     assert result.accepted == 9  # thread 1 still arrives
 
 
+def test_a_server_error_on_a_thread_ends_the_poll_after_the_threads_fetched_before(
+    server: LocalServer, tmp_path: Path, harness: Callable[..., Harness]
+) -> None:
+    serve_board(server)
+    server.route(T2, Reply(503, b"busy", content_type="text/plain"))
+    h = harness(server.url(BOARD))
+    result = h.poll()
+    assert result.error is not None and "503" in result.error
+    assert result.accepted == 9  # thread 1, fetched before, is recorded
+    serve_board(server)  # the server is back: thread 12, not marked as read, is fetched
+    server.requests.clear()
+    again = h.poll()
+    assert again.error is None and again.accepted == 2
+    assert pages(server) == [BOARD, T2]
+
+
 # -- a thread --------------------------------------------------------------------------
 
 

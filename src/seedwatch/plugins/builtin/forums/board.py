@@ -226,41 +226,52 @@ class ForumSource(SourceKind):
         # validators.
         old = Cursor(cursor.etag, cursor.last_modified) if mark.threads else Cursor()
         pending: Document | None = None
-        boards_read = 1
-        seen = {board.url}
-        while True:
-            listed = engine.thread_list(board)
-            log.debug(
-                "source %s: %s lists %d threads, %d with activity since the last poll",
-                source.id,
-                board.url,
-                len(listed),
-                sum(not mark.unchanged(e) for e in listed),
-            )
-            for entry in listed:
-                if context.backfill or not mark.unchanged(entry):
-                    document = self._thread(source, context, entry, board)
-                    if document is not None:
-                        if pending is not None:
-                            yield Page(pending, Cursor(old.etag, old.last_modified, mark.dump()))
-                        pending = document
-                mark.note(entry)  # a listed thread stays in the mark, active or not
-            if not context.backfill:
-                break
-            if context.max_pages is not None and boards_read >= context.max_pages:
-                log.info("source %s: stopped at --max-pages %d board pages", source.id, boards_read)
-                break
-            following = engine.board_next(board)
-            if following:
-                following = thread_url(following)  # without a guest's session id
-            if not following or following in seen or not same_site(following, board.url):
-                break
-            seen.add(following)
-            fetched = self._fetch(source, context, following)
-            if fetched is None:
-                break
-            board = fetched
-            boards_read += 1
+        try:
+            boards_read = 1
+            seen = {board.url}
+            while True:
+                listed = engine.thread_list(board)
+                log.debug(
+                    "source %s: %s lists %d threads, %d with activity since the last poll",
+                    source.id,
+                    board.url,
+                    len(listed),
+                    sum(not mark.unchanged(e) for e in listed),
+                )
+                for entry in listed:
+                    if context.backfill or not mark.unchanged(entry):
+                        document = self._thread(source, context, entry, board)
+                        if document is not None:
+                            if pending is not None:
+                                yield Page(
+                                    pending, Cursor(old.etag, old.last_modified, mark.dump())
+                                )
+                            pending = document
+                    mark.note(entry)  # a listed thread stays in the mark, active or not
+                if not context.backfill:
+                    break
+                if context.max_pages is not None and boards_read >= context.max_pages:
+                    log.info(
+                        "source %s: stopped at --max-pages %d board pages", source.id, boards_read
+                    )
+                    break
+                following = engine.board_next(board)
+                if following:
+                    following = thread_url(following)  # without a guest's session id
+                if not following or following in seen or not same_site(following, board.url):
+                    break
+                seen.add(following)
+                fetched = self._fetch(source, context, following)
+                if fetched is None:
+                    break
+                board = fetched
+                boards_read += 1
+        except Exception:
+            # A fetch failed (the poll ends with its error): the thread already
+            # fetched is still recorded first.
+            if pending is not None:
+                yield Page(pending, Cursor(old.etag, old.last_modified, mark.dump()))
+            raise
         # A poll that found no thread with new activity yields no Document.
         yield Page(pending, Cursor(final.etag, final.last_modified, mark.dump()))
 
