@@ -4,6 +4,7 @@ Retry-After for one source or a whole host, robots.txt for page sources."""
 from __future__ import annotations
 
 import itertools
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from feedgen import rss
-from localserver import LocalServer, Reply, Request
+from localserver import LocalServer, RawServer, Reply, Request
 from seedwatch.daemon import config as config_mod
 from seedwatch.daemon import runtime
 from seedwatch.daemon.fetch import FetchSettings, HttpFetcher
@@ -99,6 +100,26 @@ def test_waiting_for_a_slot_is_bounded_by_the_fetch_deadline(server: LocalServer
         assert "no free request slot for host 127.0.0.1" in str(info.value)
         assert f.fetch(url, source=FEED, local_ok=True) is not None  # the slot is free again
     assert len(server.hits("/f")) == 1
+
+
+def test_not_modified_answers_keep_the_connection_for_the_next_request() -> None:
+    def not_modified(conn: socket.socket, stopping: threading.Event) -> None:
+        buffer = b""
+        while not stopping.is_set():
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            buffer += chunk
+            while b"\r\n\r\n" in buffer:
+                _, buffer = buffer.split(b"\r\n\r\n", 1)
+                conn.sendall(
+                    b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\nContent-Length: 0\r\n\r\n'
+                )
+
+    with RawServer(not_modified) as raw, HttpFetcher() as f:
+        for _ in range(3):
+            assert f.fetch(raw.url("/feed"), source=FEED, etag='"v1"') is None
+    assert raw.connections == 1  # one handshake, not one per poll
 
 
 # -- Retry-After ----------------------------------------------------------------------

@@ -467,9 +467,11 @@ class HttpFetcher:
             hops.append((status, target))
             self._check_redirect(url, hops, seen, target)
             seen.add(_defragment(target))
+            _drain(response)
             return response.next_request
         headers = dict(response.headers.items())
         if status == 304:
+            _drain(response)
             return status, headers, None, 0
         if not 200 <= status < 300:
             raise self._status_error(url, response, owner)
@@ -696,6 +698,17 @@ def _with_hop_cookies(
     own = [headers["set-cookie"]] if "set-cookie" in headers else []
     headers = {**headers, "set-cookie": ", ".join([*cookies, *own])}
     return headers, replace(document, headers=headers) if document is not None else None
+
+
+def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:
+    """Read what is left of a small body (a 304's, a redirect's), so that the
+    connection goes back to the pool: httpcore closes a connection whose
+    response was closed unread, and a new one costs a handshake per poll."""
+    read = 0
+    for raw in response.iter_raw():
+        read += len(raw)
+        if read > limit:
+            return
 
 
 def _defragment(url: str) -> str:
