@@ -27,8 +27,8 @@ test: $(VENV)/.installed-test
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-test
-	$(VENV)/bin/ruff check src tests bench demo
-	$(VENV)/bin/ruff format --check src tests bench demo
+	$(VENV)/bin/ruff check src tests bench demo examples
+	$(VENV)/bin/ruff format --check src tests bench demo examples
 
 typecheck: $(VENV)/.installed-test
 	$(VENV)/bin/mypy
