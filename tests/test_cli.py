@@ -130,7 +130,8 @@ def test_sources_add_remove_and_opml_round_trip(
 def test_plugins_lists_the_builtins(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, "plugins")
     assert code == 0
-    assert "seedwatch.plugins.builtin.rss (built-in)" in out and "parser rss" in out
+    assert "seedwatch.plugins.builtin.rss (seedwatch 0.1.0, built-in)" in out
+    assert "parser rss" in out
 
 
 def test_run_once_then_status(server: LocalServer, tmp_path: Path) -> None:

@@ -210,4 +210,6 @@ def test_a_broken_plugin_does_not_stop_the_daemon(
     parsers = sorted(front_matter(f)["parser"] for f in (tmp_path / "corpus").iterdir())
     assert parsers == ["hackernews"] * 5 + ["rss"] * 3
     listing = seedwatch("plugins", cwd=tmp_path, env=broken_plugin)
-    assert listing.returncode == 0 and "hackernews (seedwatch-hackernews 0.1.0)" in listing.stdout
+    assert listing.returncode == 0
+    assert "hackernews (seedwatch-hackernews 0.1.0, entry point)" in listing.stdout
+    assert "broken (sw-broken-plugin 1.0, entry point): FAILED to load" in listing.stdout

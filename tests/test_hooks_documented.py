@@ -241,7 +241,7 @@ def test_the_tutorial_as_written_gives_a_working_plugin(tmp_path: Path) -> None:
     )  # fmt: skip
     assert install.returncode == 0, install.stderr
     listing = run(python, "-m", "seedwatch", "plugins", cwd=tmp_path)
-    assert "hn-item (seedwatch-hn-item 0.1.0)\n    parser hn-item\n" in listing.stdout
+    assert "hn-item (seedwatch-hn-item 0.1.0, entry point)\n    parser hn-item\n" in listing.stdout
     parsed = run(python, "-m", "seedwatch", "parse", "tests/data/item.json", cwd=package)
     assert parsed.returncode == 0, parsed.stderr
     assert "[1] Show HN: We made a tool to help developers improve OpenAPI specs" in parsed.stdout

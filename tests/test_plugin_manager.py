@@ -158,7 +158,13 @@ def test_entry_point_plugins_load_and_a_broken_one_does_not_stop_the_others(
     installed("sw-test-broken", "sw_test_broken", "raise ImportError('missing dependency xyz')\n")
     registry = build_registry()
     assert "good" in registry.parsers
-    assert registry.origins["sw-test-good"] == "sw-test-good 1.0"
+    statuses = {st.name: st for st in registry.statuses}
+    assert (statuses["sw-test-good"].distribution, statuses["sw-test-good"].version) == (
+        "sw-test-good",
+        "1.0",
+    )
+    assert statuses["sw-test-broken"].status == "failed"
+    assert "missing dependency xyz" in (statuses["sw-test-broken"].error or "")
     assert "sw-test-broken" in caplog.text and "missing dependency xyz" in caplog.text
 
 
@@ -208,3 +214,99 @@ def test_a_raising_notification_does_not_silence_the_others(
     registry.notify("on_shutdown")
     assert calls == ["quiet"]
     assert "loud failure" in caplog.text
+
+
+BROKEN = "raise ImportError('missing dependency xyz')\n"
+GOOD = """
+from seedwatch import hookimpl, Parser
+
+class Good(Parser):
+    name = "good"
+    def sniff(self, document):
+        return 0.0
+    def parse(self, document):
+        return []
+
+@hookimpl
+def register_parsers(register):
+    register(Good())
+"""
+
+
+def test_strict_loading_makes_a_broken_plugin_fatal(
+    installed: Callable[[str, str, str], None],
+) -> None:
+    installed("sw-test-broken", "sw_test_broken", BROKEN)
+    with pytest.raises(StartupError, match=r"sw-test-broken .*failed to load.*xyz"):
+        build_registry(strict=True)
+
+
+def test_required_plugins_must_be_loaded_at_a_matching_version(
+    installed: Callable[[str, str, str], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installed("sw-test-good", "sw_test_good", GOOD)
+    assert "good" in build_registry(required=["sw-test-good>=1.0"]).parsers
+    with pytest.raises(StartupError, match=r"version 1\.0 is installed"):
+        build_registry(required=["sw_test_good>=2"])  # names compare canonically
+    with pytest.raises(StartupError, match="'sw-test-absent' is not loaded"):
+        build_registry(required=["sw-test-absent"])
+    monkeypatch.setenv("SEEDWATCH_LOAD_PLUGINS", "")
+    with pytest.raises(StartupError, match="is not loaded"):
+        build_registry(required=["sw-test-good"])  # blocked counts as missing
+    with pytest.raises(StartupError, match="not a requirement"):
+        build_registry(required=["sw-test-good >>> 1"])
+
+
+def test_tracing_logs_each_hook_call_to_a_plugin(caplog: pytest.LogCaptureFixture) -> None:
+    class Quiet:
+        @hookimpl
+        def on_shutdown(self) -> None:
+            pass
+
+    caplog.set_level("INFO")
+    registry = build_registry(load_external=False, extra_plugins=[Quiet()], trace=True)
+    registry.notify("on_shutdown")
+    assert "trace: register_sinks -> plugin seedwatch.plugins.builtin.corpus_sink" in caplog.text
+    assert "trace: on_shutdown -> plugin Quiet" in caplog.text
+    untraced = build_registry(load_external=False, extra_plugins=[Quiet()], trace=False)
+    caplog.clear()
+    untraced.notify("on_shutdown")
+    assert "trace:" not in caplog.text
+
+
+def test_seedwatch_plugins_lists_failures_and_blocked_plugins(
+    installed: Callable[[str, str, str], None],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from seedwatch.daemon.cli import main
+
+    installed("sw-test-good", "sw_test_good", GOOD)
+    installed("sw-test-broken", "sw_test_broken", BROKEN)
+    main(["plugins"])
+    out = capsys.readouterr().out
+    assert "sw-test-good (sw-test-good 1.0, entry point)\n    parser good\n" in out
+    assert "    hooks: register_parsers\n" in out
+    assert (
+        "sw-test-broken (sw-test-broken 1.0, entry point): FAILED to load: "
+        "ImportError: missing dependency xyz" in out
+    )
+    monkeypatch.setenv("SEEDWATCH_LOAD_PLUGINS", "sw-test-broken")
+    main(["plugins"])
+    assert "sw-test-good (sw-test-good 1.0, entry point): not allowed" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(["--strict-plugins", "plugins"])
+    assert exit_.value.code == 2
+
+
+def test_required_plugins_in_the_config_stop_start_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from seedwatch.daemon.cli import main
+
+    config = tmp_path / "seedwatch.toml"
+    config.write_text('[plugins]\nrequired_plugins = ["seedwatch-nowhere>=1.0"]\n')
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", str(config), "run", "--once"])
+    assert exit_.value.code == 2
+    assert "required plugin 'seedwatch-nowhere>=1.0' is not loaded" in capsys.readouterr().err

@@ -69,7 +69,8 @@ def test_plugin_new_writes_a_package_that_installs_and_passes_its_own_tests(
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "5 passed" in tests.stdout
     listing = run(python, "-m", "seedwatch", "plugins", cwd=tmp_path)
-    assert "forum-digest (seedwatch-forum-digest 0.1.0)" in listing.stdout, listing.stderr
+    listed = "forum-digest (seedwatch-forum-digest 0.1.0, entry point)"
+    assert listed in listing.stdout, listing.stderr
     sample = package / "tests" / "data" / "sample.json"
     parsed = run(python, "-m", "seedwatch", "parse", str(sample), "--json", cwd=tmp_path)
     assert parsed.returncode == 0, parsed.stderr

@@ -35,14 +35,19 @@ log = logging.getLogger("seedwatch.cli")
 
 
 class Context:
-    def __init__(self, config_path: str | None) -> None:
+    def __init__(self, config_path: str | None, *, strict_plugins: bool = False) -> None:
         self.config_path = config_path
+        self.strict_plugins = strict_plugins
         self._config: config_mod.Config | None = None
 
     @property
     def config(self) -> config_mod.Config:
         if self._config is None:
-            self._config = config_mod.load(self.config_path)
+            config = config_mod.load(self.config_path)
+            if self.strict_plugins:
+                plugins = config.plugins.model_copy(update={"strict": True})
+                config = config.model_copy(update={"plugins": plugins})
+            self._config = config
         return self._config
 
     def config_file(self) -> Path:
@@ -66,15 +71,21 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.option(
     "--log-format", type=click.Choice(["text", "json"]), default=None, help="Log line format."
 )
+@click.option("--strict-plugins", is_flag=True, help="A plugin that fails to load stops start-up.")
 @click.version_option(__version__, prog_name="seedwatch")
 @click.pass_context
 def cli(
-    ctx: click.Context, config_path: str | None, verbose: int, quiet: bool, log_format: str | None
+    ctx: click.Context,
+    config_path: str | None,
+    verbose: int,
+    quiet: bool,
+    log_format: str | None,
+    strict_plugins: bool,
 ) -> None:
     """Watch feeds, forums, FreshRSS and blogs; grow a plain-text corpus, never twice."""
     level = logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO
     logs.setup(level, log_format or "text")
-    ctx.obj = Context(config_path)
+    ctx.obj = Context(config_path, strict_plugins=strict_plugins)
     if log_format is None and ctx.invoked_subcommand in ("run", "worker"):
         # the config may ask for JSON lines (services); only read it where needed
         fmt = ctx.obj.config.daemon.log_format
@@ -473,17 +484,26 @@ def status(obj: Context) -> None:
 @cli.command()
 @pass_ctx
 def plugins(obj: Context) -> None:
-    """The plugins loaded and what each registers."""
+    """Every plugin: where it comes from, whether it loaded, its hooks and what it registers."""
     registry = runtime.registry_for(obj.config)
-    by_plugin: dict[str, list[str]] = {}
+    registered: dict[str, list[str]] = {}
     for (hook, name), plugin in registry.owners.items():
         what = hook.removeprefix("register_").rstrip("s").replace("_", " ")
-        by_plugin.setdefault(plugin, []).append(f"{what} {name}")
-    for plugin in sorted(by_plugin):
-        origin = registry.origins.get(plugin, "built-in")
-        click.echo(f"{plugin} ({origin})")
-        for entry in sorted(by_plugin[plugin]):
+        registered.setdefault(plugin, []).append(f"{what} {name}")
+    for st in sorted(registry.statuses, key=lambda st: (st.origin == "built-in", st.name)):
+        version = " ".join(x for x in (st.distribution, st.version) if x)
+        origin = f"{version}, {st.origin}" if version else st.origin
+        line = f"{st.name} ({origin})"
+        if st.status == "failed":
+            line += f": FAILED to load: {st.error}"
+        elif st.status != "loaded":
+            line += f": {st.status} (SEEDWATCH_LOAD_PLUGINS or [plugins] load)"
+        click.echo(line)
+        for entry in sorted(registered.get(st.name, [])):
             click.echo(f"    {entry}")
+        hooks = registry.hooks_of(st.name)
+        if hooks:
+            click.echo(f"    hooks: {', '.join(hooks)}")
 
 
 @cli.group("plugin")

@@ -182,6 +182,8 @@ class DedupConfig(_Strict):
 
 class PluginsConfig(_Strict):
     load: list[str] | None = None  # external plugins allowed; None = all installed
+    strict: bool = False  # a plugin that fails to load stops start-up (--strict-plugins)
+    required_plugins: list[str] = Field(default_factory=list)  # ["name>=version", ...]
 
 
 class PipelineConfig(_Strict):

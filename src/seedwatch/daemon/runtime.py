@@ -30,7 +30,12 @@ C = TypeVar("C", bound=Capability)
 
 
 def registry_for(config: Config, *, extra_plugins: Iterable[object] = ()) -> Registry:
-    return build_registry(allow=config.plugins.load, extra_plugins=extra_plugins)
+    return build_registry(
+        allow=config.plugins.load,
+        extra_plugins=extra_plugins,
+        strict=config.plugins.strict,
+        required=config.plugins.required_plugins,
+    )
 
 
 def fetch_settings(config: Config) -> FetchSettings:

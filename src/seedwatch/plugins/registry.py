@@ -26,6 +26,19 @@ log = logging.getLogger(__name__)
 C = TypeVar("C", bound=Capability)
 
 
+@dataclass(frozen=True, slots=True)
+class PluginStatus:
+    """What became of one plugin: ``loaded``, ``failed`` (with the error) or
+    ``not allowed`` (blocked by SEEDWATCH_LOAD_PLUGINS or ``[plugins] load``)."""
+
+    name: str
+    origin: str  # "built-in", "entry point", or "passed in" (tests, embedding code)
+    status: str
+    distribution: str | None = None
+    version: str | None = None
+    error: str | None = None
+
+
 @dataclass
 class Registry:
     """Capabilities by name, each with the name of the plugin that registered it."""
@@ -37,7 +50,8 @@ class Registry:
     filters: dict[str, Filter] = field(default_factory=dict)
     transforms: dict[str, Transform] = field(default_factory=dict)
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
-    origins: dict[str, str] = field(default_factory=dict)
+    statuses: list[PluginStatus] = field(default_factory=list)
+    trace: bool = False
 
     @classmethod
     def collect(
@@ -45,9 +59,10 @@ class Registry:
         pm: pluggy.PluginManager,
         *,
         builtin: Sequence[str] = (),
-        origins: dict[str, str] | None = None,
+        statuses: Sequence[PluginStatus] = (),
+        trace: bool = False,
     ) -> Registry:
-        registry = cls(pm=pm, origins=origins or {})
+        registry = cls(pm=pm, statuses=list(statuses), trace=trace)
         table: list[tuple[str, dict[str, Any], type[Capability]]] = [
             ("register_parsers", registry.parsers, Parser),
             ("register_source_kinds", registry.source_kinds, SourceKind),
@@ -97,6 +112,8 @@ class Registry:
                 target[name] = obj
                 self.owners[(hook_name, name)] = plugin_name
 
+            if self.trace:
+                log.info("trace: %s -> plugin %s", hook_name, plugin_name)
             try:
                 impl.function(register=register)
             except StartupError:
@@ -107,6 +124,13 @@ class Registry:
                 ) from exc
 
     # -- look-ups -------------------------------------------------------------
+
+    def hooks_of(self, plugin_name: str) -> list[str]:
+        """The hooks a plugin implements."""
+        plugin = self.pm.get_plugin(plugin_name)
+        if plugin is None:
+            return []
+        return sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ())
 
     def owner(self, capability: Capability) -> str:
         """The name of the plugin that registered ``capability``."""
@@ -167,6 +191,8 @@ class Registry:
         """Call every implementation of an ``on_*`` hook, isolating failures."""
         caller = getattr(self.pm.hook, hook_name)
         for impl in reversed(caller.get_hookimpls()):
+            if self.trace:
+                log.info("trace: %s -> plugin %s", hook_name, impl.plugin_name)
             try:
                 impl.function(**{k: kwargs[k] for k in impl.argnames})
             except Exception as exc:
