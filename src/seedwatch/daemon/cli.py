@@ -30,6 +30,8 @@ from seedwatch.daemon.fetch import HttpFetcher
 from seedwatch.daemon.indexer import index_corpus
 from seedwatch.errors import ConfigError, ParseError, SeedwatchError, UserError
 from seedwatch.models import Document, Source
+from seedwatch.state import maintenance
+from seedwatch.state.dedup.index import rejection_counts
 
 log = logging.getLogger("seedwatch.cli")
 
@@ -479,6 +481,12 @@ def status(obj: Context) -> None:
         f"corpus {config.corpus_path}: {len(scan(config.corpus_path))} file(s); state: "
         + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in stats.items())
     )
+    with store.engine.connect() as conn:
+        rejected = rejection_counts(conn)
+    click.echo(
+        "rejected as duplicates, by layer: "
+        + ", ".join(f"{layer} {n}" for layer, n in sorted(rejected.items()))
+    )
 
 
 @cli.command()
@@ -539,13 +547,14 @@ def corpus() -> None:
 
 
 @corpus.command("index")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 @pass_ctx
-def corpus_index(obj: Context) -> None:
-    """Record what the corpus folder holds in the state (only files not yet known)."""
+def corpus_index(obj: Context, folder: Path | None) -> None:
+    """Record what the corpus folder (or FOLDER) holds in the state; known files are skipped."""
     config = obj.config
     registry = runtime.registry_for(config)
     store = runtime.open_state(config)
-    report = index_corpus(registry, store, config.corpus_path)
+    report = index_corpus(registry, store, folder or config.corpus_path)
     click.echo(
         f"indexed {report.files} file(s), {report.items} item(s), {report.bytes} bytes; "
         f"{report.skipped} already known"
@@ -555,13 +564,62 @@ def corpus_index(obj: Context) -> None:
 @corpus.command("stats")
 @pass_ctx
 def corpus_stats(obj: Context) -> None:
-    """Files and bytes in the corpus folder; items in the state."""
+    """Files and bytes in the corpus folder; items by parser and by source."""
     config = obj.config
     files = scan(config.corpus_path)
     size = sum(f.path.stat().st_size for f in files)
     click.echo(f"{config.corpus_path}: {len(files)} file(s), {size} bytes")
-    for key, value in runtime.open_state(config).stats().items():
+    store = runtime.open_state(config)
+    for key, value in store.stats().items():
         click.echo(f"  {key.replace('_', ' ')}: {value}")
+    for column, title in (("parser", "by parser"), ("source_id", "by source")):
+        click.echo(f"items {title}:")
+        for name, count in sorted(maintenance.counts_by(store, column).items()):
+            click.echo(f"  {name:<28} {count:>8}")
+
+
+@corpus.command("verify")
+@pass_ctx
+def corpus_verify(obj: Context) -> None:
+    """Compare the folder with the state: files missing, changed, or unknown to it."""
+    config = obj.config
+    report = maintenance.verify(runtime.open_state(config), config.corpus_path)
+    click.echo(report.render())
+    if not report.ok:
+        sys.exit(1)
+
+
+@corpus.command("remove")
+@click.argument("target", metavar="KEY|FILE")
+@pass_ctx
+def corpus_remove(obj: Context, target: str) -> None:
+    """Take an item (or a whole file) down for good: the file goes, a tombstone stays,
+    so no source brings it back."""
+    config = obj.config
+    deleted = maintenance.remove(runtime.open_state(config), config.corpus_path, target)
+    click.echo(f"removed {target}; deleted {', '.join(deleted) or 'no file (already gone)'}")
+
+
+@cli.group("state")
+def state_group() -> None:
+    """Back up and export the state."""
+
+
+@state_group.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@pass_ctx
+def state_backup(obj: Context, path: Path) -> None:
+    """An online, consistent copy of the SQLite state (safe while the daemon runs)."""
+    maintenance.backup(runtime.open_state(obj.config), path)
+    click.echo(f"state copied to {path}")
+
+
+@state_group.command("export")
+@pass_ctx
+def state_export(obj: Context) -> None:
+    """The state as JSON lines on standard output (sources, corpus files, items)."""
+    count = maintenance.export(runtime.open_state(obj.config), sys.stdout)
+    click.echo(f"{count} record(s) exported", err=True)
 
 
 @cli.group()
@@ -595,8 +653,6 @@ def dedup_explain(obj: Context, target: str, parser_name: str | None) -> None:
 @pass_ctx
 def dedup_stats(obj: Context) -> None:
     """Items rejected so far, by the layer that rejected them."""
-    from seedwatch.state.dedup.index import rejection_counts
-
     store = runtime.open_state(obj.config)
     with store.engine.connect() as conn:
         counts = rejection_counts(conn)

@@ -103,7 +103,9 @@ items = Table(
     Column("title", Text),
     Column("seq", Integer, nullable=False),
     Column("name", Text, nullable=False),
-    Column("status", String(16), nullable=False),  # pending | written | indexed
+    # pending | written | indexed | removed (taken down: the row stays as a tombstone)
+    Column("status", String(16), nullable=False),
+    Column("parser", String(100)),
     Column("rendered", Text),
     Column("item_json", Text),
     Column("revision_of", Text),

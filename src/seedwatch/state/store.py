@@ -287,6 +287,7 @@ class Store:
                     seq=seq,
                     name=name,
                     status="pending",
+                    parser=item.parser,
                     rendered=rendered,
                     item_json=json.dumps(item.to_json(), ensure_ascii=False),
                     revision_of=verdict.revision_of,
@@ -396,6 +397,7 @@ class Store:
                         seq=seq,
                         name=name,
                         status="indexed",
+                        parser=item.parser,
                         created=at,
                     )
                     .returning(items.c.id)
