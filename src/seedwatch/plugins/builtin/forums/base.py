@@ -171,9 +171,15 @@ class ForumParser(Parser):
 
     # -- what an engine provides
 
-    @abstractmethod
+    # Markers of the engine's markup in a page's head, for the default ``score``.
+    support: tuple[str, ...] = ()
+
     def score(self, head: str) -> float:
-        """Confidence from the page's first bytes (see ``sniff``)."""
+        """Confidence from the page's first bytes (see ``sniff``). By default two
+        or more of the engine's ``support`` markers must be there (never one weak
+        signal), each adding confidence; engines with a generator tag override it."""
+        found = sum(marker in head for marker in self.support)
+        return 0.0 if found < 2 else min(0.95, 0.5 + 0.1 * found)
 
     @abstractmethod
     def posts(self, page: Page) -> Iterator[Post]:

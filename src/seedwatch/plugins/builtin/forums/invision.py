@@ -58,13 +58,10 @@ class InvisionParser(ForumParser):
     engine = "invision"
     label = "Invision Community"
     expected = "article.cPost#elComment_N with div[data-role=commentContent] on a topic page"
+    support = _SUPPORT
 
     # IPS 4 feeds are made by the admin at /rss/<id>-<name>.xml/
     feed_paths = re.compile(r"/rss/\d+-[^/]*\.xml")
-
-    def score(self, head: str) -> float:
-        support = sum(s in head for s in _SUPPORT)
-        return 0.0 if support < 2 else min(0.95, 0.5 + 0.1 * support)
 
     def posts(self, page: Page) -> Iterator[Post]:
         pages = self.pagination(page)

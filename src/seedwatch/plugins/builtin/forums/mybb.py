@@ -68,12 +68,9 @@ class MyBBParser(ForumParser):
     engine = "mybb"
     label = "MyBB"
     expected = "div.post#post_N with div.post_body on a showthread.php page"
+    support = _SUPPORT
 
     feed_paths = re.compile(r"syndication\.php")
-
-    def score(self, head: str) -> float:
-        support = sum(s in head for s in _SUPPORT)
-        return 0.0 if support < 2 else min(0.95, 0.5 + 0.1 * support)
 
     def zone(self, page: Page) -> tzinfo:
         if "zone" not in page.cache:

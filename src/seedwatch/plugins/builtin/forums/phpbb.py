@@ -79,13 +79,10 @@ class PhpBBParser(ForumParser):
         "div.post#pN with div.content (prosilver) or table.tablebg with div.postbody"
         " (subsilver2) on a viewtopic page"
     )
+    support = _SUPPORT
 
     # feed.php (3.0, 3.1), app.php/feed (3.2, 3.3; /feed with URL rewriting)
     feed_paths = re.compile(r"feed\.php|app\.php/feed(?:$|[/?])")
-
-    def score(self, head: str) -> float:
-        support = sum(s in head for s in _SUPPORT)
-        return 0.0 if support < 2 else min(0.95, 0.5 + 0.1 * support)
 
     def zone(self, page: Page) -> tzinfo:
         if "zone" not in page.cache:

@@ -73,12 +73,9 @@ class SMFParser(ForumParser):
     engine = "smf"
     label = "SMF"
     expected = "div.windowbg with div.inner#msg_N on an index.php?topic= page"
+    support = _SUPPORT
 
     feed_paths = re.compile(r"[?;&]action=\.xml")
-
-    def score(self, head: str) -> float:
-        support = sum(s in head for s in _SUPPORT)
-        return 0.0 if support < 2 else min(0.95, 0.5 + 0.1 * support)
 
     def posts(self, page: Page) -> Iterator[Post]:
         on_first_page = self.pagination(page).current in (None, 1)
