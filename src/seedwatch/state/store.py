@@ -274,28 +274,18 @@ class Store:
             seq = self._reserve_seq(conn)
             name = file_name(seq, item.text)
             rendered = render(item, fetched, verdict.revision_of)
-            inserted = conn.execute(
-                insert(items)
-                .values(
-                    key=item.key,
-                    source_id=item.source,
-                    guid=item.guid,
-                    canonical_url=cand.canonical_url,
-                    fingerprint=cand.fingerprint,
-                    words=cand.words,
-                    title=item.title,
-                    seq=seq,
-                    name=name,
-                    status="pending",
-                    parser=item.parser,
-                    rendered=rendered,
-                    item_json=json.dumps(item.to_json(), ensure_ascii=False),
-                    revision_of=verdict.revision_of,
-                    fetched=fetched,
-                    created=created,
-                )
-                .returning(items.c.id)
-            ).scalar_one()
+            inserted = _insert_item(
+                conn,
+                cand,
+                seq,
+                name,
+                "pending",
+                created,
+                rendered=rendered,
+                item_json=json.dumps(item.to_json(), ensure_ascii=False),
+                revision_of=verdict.revision_of,
+                fetched=fetched,
+            )
             record(conn, [(inserted, cand)])
             # The file is ours: the indexer must not read it back as a found file.
             conn.execute(
@@ -384,24 +374,7 @@ class Store:
             recorded = []
             for item in found:
                 cand = self._candidate(item)
-                inserted = conn.execute(
-                    insert(items)
-                    .values(
-                        key=item.key,
-                        source_id=item.source,
-                        guid=item.guid,
-                        canonical_url=cand.canonical_url,
-                        fingerprint=cand.fingerprint,
-                        words=cand.words,
-                        title=item.title,
-                        seq=seq,
-                        name=name,
-                        status="indexed",
-                        parser=item.parser,
-                        created=at,
-                    )
-                    .returning(items.c.id)
-                ).scalar_one()
+                inserted = _insert_item(conn, cand, seq, name, "indexed", at)
                 recorded.append((inserted, cand))
             record(conn, recorded)
             conn.execute(
@@ -430,6 +403,40 @@ class Store:
             "files_indexed": int(files),
             "next_seq": int(seq or 0),
         }
+
+
+def _insert_item(
+    conn: Connection,
+    cand: Candidate,
+    seq: int,
+    name: str,
+    status: str,
+    created: datetime,
+    **extra: Any,
+) -> int:
+    """Insert an item's row (its identity and fingerprints); returns its id."""
+    item = cand.item
+    return int(
+        conn.execute(
+            insert(items)
+            .values(
+                key=item.key,
+                source_id=item.source,
+                guid=item.guid,
+                canonical_url=cand.canonical_url,
+                fingerprint=cand.fingerprint,
+                words=cand.words,
+                title=item.title,
+                seq=seq,
+                name=name,
+                status=status,
+                parser=item.parser,
+                created=created,
+                **extra,
+            )
+            .returning(items.c.id)
+        ).scalar_one()
+    )
 
 
 def open_store(url: str, *, dedup: DedupSettings | None = None, migrate: bool = True) -> Store:
