@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +41,15 @@ class Reply:
 
 
 Handler = Callable[[Request], Reply]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up early are what many tests are about (timeouts, size
+    caps): their resets are expected, not worth a traceback on stderr."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class LocalServer:
@@ -105,7 +115,7 @@ class LocalServer:
 
             do_GET = do_POST = do_HEAD = _serve
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         # A short poll interval: shutdown() waits for it, once per test.
