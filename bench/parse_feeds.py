@@ -12,8 +12,9 @@ run, with three contestants:
 - ``bare lxml``: ``lxml.etree`` extracting only id, link and title per item.
 
 It prints feeds/s and items/s of each and the ratio of ours to each
-baseline. Data: ``../shared/bench/feeds-200`` beside the repository (200
-real feeds, 44 MB; not copied into the repository) or ``--data DIR``.
+baseline. Data: ``--data DIR``, a folder of real feeds (default
+``../shared/bench/feeds-200`` beside the repository: 200 real feeds, 44 MB,
+from kagisearch/fastfeedparser's ``benchmark_data/``; not copied here).
 
     .venv/bin/python bench/parse_feeds.py [--data DIR] [--rounds N] [--profile N]
 """

@@ -30,7 +30,8 @@ from seedwatch.text import normalize
 
 DATA = Path(__file__).parent / "data"
 PAIRS = DATA / "dedup" / "pairs.toml"
-FIXTURES = DATA / "dedup" / "fixtures"
+# the real fixtures the pairs read, in their own folders
+FIXTURE_DIRS = (DATA / "feeds", DATA / "freshrss")
 SEEDS = {p.name[:3]: p for p in (DATA / "seeds").iterdir()}
 FETCHED = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 NBSP_LINE = "\u00a0"
@@ -77,7 +78,7 @@ def _text(ref: dict[str, Any], registry: Registry) -> str:
     else:
         found = [
             i
-            for i in _parsed(registry, FIXTURES / ref["file"], ref["parser"])
+            for i in _parsed(registry, _fixture(ref["file"]), ref["parser"])
             if (i.url or "").endswith(ref["url_end"])
         ]
         assert len(found) == 1, f"{ref}: {len(found)} items match"
@@ -85,6 +86,11 @@ def _text(ref: dict[str, Any], registry: Registry) -> str:
     for edit in ref.get("edits", ()):
         text = _edit(text, edit)
     return text
+
+
+def _fixture(name: str) -> Path:
+    (path,) = [d / name for d in FIXTURE_DIRS if (d / name).exists()]
+    return path
 
 
 def _edit(text: str, edit: dict[str, Any]) -> str:

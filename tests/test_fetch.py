@@ -1,8 +1,13 @@
 """The fetcher against real sockets on 127.0.0.1: conditional GET, charsets,
 content encodings, size caps, timeouts, redirects, HTTP errors, local files.
 
-Bodies that are not files of tests/data/fetch (see its README) are made
-here, in the test that uses them.
+Charset tests serve real fixtures of tests/data/feeds and tests/data/forum:
+the ibash feed (windows-1251 declared in the XML prolog only), the .NET feed
+(a UTF-8 byte-order mark, served with a contradicting iso-8859-1 header),
+Le Cercle Psy (Latin-1 bytes declared nowhere), and an AnimeSuki vBulletin 3.8
+page (declares ISO-8859-1, holds cp1252 punctuation such as 0x94). Other
+bodies (compressed streams, bombs, trickling servers) are made here, in the
+test that uses them.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from seedwatch.daemon.fetch.decoding import PIECE, decoder_for
 from seedwatch.errors import FetchError
 from seedwatch.models import Source
 
-DATA = Path(__file__).parent / "data" / "fetch"
+DATA = Path(__file__).parent / "data"
 SOURCE = Source(id="test-source", url="http://127.0.0.1/")
 MB = 1024 * 1024
 
@@ -139,11 +144,11 @@ def test_one_fetcher_serves_many_threads(server: LocalServer, fetcher: HttpFetch
 
 def serve_file(server: LocalServer, name: str, content_type: str) -> str:
     body = (DATA / name).read_bytes()
-    return server.route(f"/{name}", Reply(body=body, content_type=content_type))
+    return server.route(f"/{Path(name).name}", Reply(body=body, content_type=content_type))
 
 
 def test_charset_from_the_header(server: LocalServer, fetcher: HttpFetcher) -> None:
-    url = serve_file(server, "rss2_ibash_windows-1251.xml", "text/xml; charset=Windows-1251")
+    url = serve_file(server, "feeds/rss2_ibash_windows-1251.xml", "text/xml; charset=Windows-1251")
     doc = fetcher.fetch(url, source=SOURCE)
     assert doc is not None
     assert (doc.media_type, doc.charset) == ("text/xml", "windows-1251")
@@ -151,7 +156,7 @@ def test_charset_from_the_header(server: LocalServer, fetcher: HttpFetcher) -> N
 
 
 def test_charset_from_the_xml_declaration(server: LocalServer, fetcher: HttpFetcher) -> None:
-    url = serve_file(server, "rss2_ibash_windows-1251.xml", "application/rss+xml")
+    url = serve_file(server, "feeds/rss2_ibash_windows-1251.xml", "application/rss+xml")
     doc = fetcher.fetch(url, source=SOURCE)
     assert doc is not None
     assert (doc.media_type, doc.charset) == ("application/rss+xml", "windows-1251")
@@ -168,7 +173,7 @@ def test_header_charset_wins_over_the_documents_declaration() -> None:
 def test_byte_order_mark_wins_over_a_contradicting_header(
     server: LocalServer, fetcher: HttpFetcher
 ) -> None:
-    url = serve_file(server, "rss2_dotnet_a10_bom.xml", "text/xml; charset=iso-8859-1")
+    url = serve_file(server, "feeds/rss2_dotnet_a10_bom.xml", "text/xml; charset=iso-8859-1")
     doc = fetcher.fetch(url, source=SOURCE)
     assert doc is not None and doc.charset == "utf-8"
     assert doc.text().startswith('<?xml version="1.0" encoding="utf-8"?>')
@@ -185,7 +190,9 @@ def test_html_meta_iso_8859_1_is_read_as_windows_1252(
 ) -> None:
     # vBulletin 3.8 declares ISO-8859-1 and writes byte 0x94 (cp1252's closing
     # quote) on line 1692: browsers read such pages as windows-1252.
-    url = serve_file(server, "animesuki_hibike_euphonium_page152.html", "text/html")
+    url = serve_file(
+        server, "forum/vbulletin3/animesuki_hibike_euphonium_page152.html", "text/html"
+    )
     doc = fetcher.fetch(url, source=SOURCE)
     assert doc is not None
     assert (doc.media_type, doc.charset) == ("text/html", "windows-1252")
@@ -195,7 +202,7 @@ def test_html_meta_iso_8859_1_is_read_as_windows_1252(
 def test_undeclared_latin1_is_left_to_the_cp1252_fallback(
     server: LocalServer, fetcher: HttpFetcher
 ) -> None:
-    url = serve_file(server, "rss2_lecerclepsy_no-prolog_iso-8859-1.xml", "application/xml")
+    url = serve_file(server, "feeds/rss2_lecerclepsy_no-prolog_iso-8859-1.xml", "application/xml")
     doc = fetcher.fetch(url, source=SOURCE)
     assert doc is not None and doc.charset is None
     # Bytes A0 (no-break space), E8 and E9 on the title lines of the file.
@@ -614,7 +621,7 @@ def test_local_files_are_refused_unless_the_config_names_them(
 
 
 def test_local_file_document(fetcher: HttpFetcher) -> None:
-    path = DATA / "rss2_dotnet_a10_bom.xml"
+    path = DATA / "feeds" / "rss2_dotnet_a10_bom.xml"
     doc = fetcher.fetch(str(path), source=SOURCE, local_ok=True)
     assert doc is not None
     assert doc.url == path.resolve().as_uri()
