@@ -47,7 +47,7 @@ def detect_charset(content: bytes, header_charset: str | None) -> str | None:
     returned lower-cased as declared (``windows-1251``) once Python knows them,
     except that ISO-8859-1 and US-ASCII mean windows-1252, as in browsers.
     Undeclared bytes are not guessed at: charset-normalizer 3.5 reads the
-    French Latin-1 feed of tests/data/fetch as cp1250 (turning "è" into "č"),
+    French Latin-1 feed of tests/data/feeds as cp1250 (turning "è" into "č"),
     where the cp1252 fallback is right, as browsers' and feedparser's are.
     """
     for bom, encoding in _BOMS:
