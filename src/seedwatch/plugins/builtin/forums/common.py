@@ -225,6 +225,17 @@ def same_site(page: Page, url: str) -> bool:
     return netloc(url) == own
 
 
+def numbered_links(page: Page, anchors: list[HtmlElement]) -> dict[int, str]:
+    """Page number -> absolute URL, from a page navigation's links labelled "2", "3"..."""
+    links = {}
+    for a in anchors:
+        label = text_of(a)
+        url = page.url(a.get("href"))
+        if label.isdigit() and url:
+            links[int(label)] = url
+    return links
+
+
 def key(engine: str, host: str, post_id: str | int) -> str:
     return f"{engine}:{host}:{post_id}"
 

@@ -32,6 +32,7 @@ from seedwatch.plugins.builtin.forums.common import (
     first,
     has_class,
     number,
+    numbered_links,
     take_quotes,
     text_of,
 )
@@ -140,11 +141,9 @@ class InvisionParser(ForumParser):
         nav = first(root, f"//ul[{has_class('ipsPagination')}]")
         if nav is None:
             return pages
-        for a in find(nav, f".//li[{has_class('ipsPagination_page')}]/a[@href]"):
-            label = text_of(a)
-            url = page.url(a.get("href"))
-            if label.isdigit() and url:
-                pages.links[int(label)] = url.split("#", 1)[0]
+        anchors = find(nav, f".//li[{has_class('ipsPagination_page')}]/a[@href]")
+        for n, url in numbered_links(page, anchors).items():
+            pages.links[n] = url.split("#", 1)[0]
         pages.current = number(text_of(first(nav, f".//li[{has_class('ipsPagination_active')}]")))
         pages.last = number(nav.get("data-ipspagination-pages") or nav.get("data-pages"))
         if pages.next:

@@ -40,6 +40,7 @@ from seedwatch.plugins.builtin.forums.common import (
     has_class,
     netloc,
     number,
+    numbered_links,
     take_quotes,
     text_of,
 )
@@ -184,11 +185,7 @@ class MyBBParser(ForumParser):
         nav = first(root, f"//div[{has_class('pagination')}]")
         if nav is None:
             return pages
-        for a in find(nav, ".//a[@href]"):
-            label = text_of(a)
-            url = page.url(a.get("href"))
-            if label.isdigit() and url:
-                pages.links[int(label)] = url
+        pages.links.update(numbered_links(page, find(nav, ".//a[@href]")))
         pages.current = number(text_of(first(nav, f".//*[{has_class('pagination_current')}]")))
         pages.next = pages.next or page.url(
             attr(nav, f".//a[{has_class('pagination_next')}]/@href")

@@ -39,6 +39,7 @@ from seedwatch.plugins.builtin.forums.common import (
     first,
     has_class,
     number,
+    numbered_links,
     take_quotes,
     text_of,
 )
@@ -253,11 +254,7 @@ class PhpBBParser(ForumParser):
         pages = Pagination(next=page.url(attr(root, "//link[@rel='next']/@href")))
         nav = first(root, f"//div[{has_class('pagination')}]")
         if nav is not None:
-            for a in find(nav, ".//a[@href]"):
-                label = text_of(a)
-                url = page.url(a.get("href"))
-                if label.isdigit() and url:
-                    pages.links[int(label)] = url
+            pages.links.update(numbered_links(page, find(nav, ".//a[@href]")))
             current = first(nav, f".//li[{has_class('active')}]/span | ./span/strong | ./strong")
             pages.current = number(text_of(current)) if current is not None else None
             of = _PAGE_OF.search(text_of(nav))

@@ -39,6 +39,7 @@ from seedwatch.plugins.builtin.forums.common import (
     first,
     has_class,
     number,
+    numbered_links,
     take_quotes,
     text_of,
 )
@@ -168,11 +169,7 @@ class SMFParser(ForumParser):
         nav = first(root, f"//div[{has_class('pagelinks')}]")
         if nav is None:
             return pages
-        for a in find(nav, ".//a[@href]"):
-            label = text_of(a)
-            url = page.url(a.get("href"))
-            if label.isdigit() and url:
-                pages.links[int(label)] = url
+        pages.links.update(numbered_links(page, find(nav, ".//a[@href]")))
         current = first(nav, f".//*[{has_class('current_page')}] | .//strong")
         pages.current = number(text_of(current)) if current is not None else None
         if pages.current is not None:

@@ -40,6 +40,7 @@ from seedwatch.plugins.builtin.forums.common import (
     first,
     has_class,
     number,
+    numbered_links,
     take_quotes,
     text_of,
 )
@@ -276,11 +277,7 @@ class VBulletinParser(ForumParser):
             return pages
         if pages.next is None:
             pages.next = page.url(attr(nav, ".//a[@rel='next']/@href"))
-        for a in find(nav, ".//a[@href]"):
-            label = text_of(a)
-            url = page.url(a.get("href"))
-            if label.isdigit() and url:
-                pages.links[int(label)] = url
+        pages.links.update(numbered_links(page, find(nav, ".//a[@href]")))
         of = _PAGE_OF.search(text_of(first(root, f"//*[{has_class('pagenav-form')}]")) or "") or (
             _PAGE_OF.search(text_of(nav))
         )
