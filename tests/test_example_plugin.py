@@ -21,6 +21,7 @@ import yaml
 
 from feedgen import rss
 from localserver import LocalServer, Reply
+from pytest_outcome import run_pytest
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "seedwatch-hackernews"
 CASSETTE = EXAMPLE / "tests" / "data" / "hacker_news_job.yml"
@@ -158,15 +159,9 @@ def test_a_backfill_walks_the_story_list_and_writes_each_story_once(
 
 
 def test_the_examples_own_test_suite_passes() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLE)],
-        capture_output=True,
-        text=True,
-        cwd=EXAMPLE,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert " passed" in proc.stdout and "failed" not in proc.stdout
+    outcome = run_pytest(sys.executable, str(EXAMPLE), cwd=EXAMPLE)
+    assert outcome.returncode == 0, outcome.output
+    assert outcome.tests > 0 and outcome.passed == outcome.tests, outcome.output
 
 
 @pytest.fixture

@@ -575,7 +575,7 @@ def test_connection_refused(fetcher: HttpFetcher) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     error = fetch_error(fetcher, f"http://127.0.0.1:{port}/feed")
-    assert error.category == "connect" and "Connection refused" in str(error)
+    assert error.category == "connect" and f"127.0.0.1:{port}" in str(error)
 
 
 def test_tls_failure(server: LocalServer, fetcher: HttpFetcher) -> None:
@@ -668,7 +668,7 @@ def test_local_file_conditional_read(fetcher: HttpFetcher, tmp_path: Path) -> No
 def test_local_file_errors(fetcher: HttpFetcher, tmp_path: Path) -> None:
     missing = tmp_path / "missing.xml"
     error = fetch_error(fetcher, str(missing), local_ok=True)
-    assert error.category == "io" and "No such file or directory" in str(error)
+    assert error.category == "io" and str(missing) in str(error)
     error = fetch_error(fetcher, str(tmp_path), local_ok=True)
     assert error.category == "io" and "not a regular file" in str(error)
     error = fetch_error(fetcher, "file://elsewhere.example/feed.xml", local_ok=True)

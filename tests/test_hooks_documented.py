@@ -25,6 +25,7 @@ from pathlib import Path
 import pluggy
 
 import seedwatch
+from pytest_outcome import run_pytest
 from seedwatch import contracts, hookspecs
 from test_example_plugin import recorded
 from test_scaffold import run, throwaway_venv
@@ -246,6 +247,6 @@ def test_the_tutorial_as_written_gives_a_working_plugin(tmp_path: Path) -> None:
     assert parsed.returncode == 0, parsed.stderr
     assert "[1] Show HN: We made a tool to help developers improve OpenAPI specs" in parsed.stdout
     assert "1 item(s) by parser hn-item" in parsed.stderr
-    tests = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=package)
-    assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "3 passed" in tests.stdout
+    tests = run_pytest(python, cwd=package)
+    assert tests.returncode == 0, tests.output
+    assert (tests.passed, tests.tests) == (3, 3), tests.output

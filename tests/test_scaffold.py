@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_outcome import run_pytest
 from seedwatch.daemon.cli import main
 
 BIN = Path(sys.executable).parent  # this venv's tools (ruff)
@@ -65,9 +66,9 @@ def test_plugin_new_writes_a_package_that_installs_and_passes_its_own_tests(
         cwd=tmp_path,
     )  # fmt: skip
     assert install.returncode == 0, install.stderr
-    tests = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=package)
-    assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "5 passed" in tests.stdout
+    tests = run_pytest(python, cwd=package)
+    assert tests.returncode == 0, tests.output
+    assert (tests.passed, tests.tests) == (5, 5), tests.output
     listing = run(python, "-m", "seedwatch", "plugins", cwd=tmp_path)
     listed = "forum-digest (seedwatch-forum-digest 0.1.0, entry point)"
     assert listed in listing.stdout, listing.stderr
@@ -108,7 +109,7 @@ def test_a_bad_name_is_a_usage_error_saying_what_a_name_may_hold(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = cli(capsys, "plugin", "new", name, "--dir", str(tmp_path))
-    assert code == 2 and "Invalid value for NAME" in err and "lower-case" in err
+    assert code == 2 and "lower-case" in err
     assert list(tmp_path.iterdir()) == []
 
 

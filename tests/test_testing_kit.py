@@ -22,6 +22,7 @@ import pytest
 
 import seedwatch.testing
 from localserver import LocalServer, Reply
+from pytest_outcome import run_pytest
 from seedwatch import Document, Item, ParseError, Parser, hookimpl
 from seedwatch.testing import (
     SAMPLES,
@@ -434,13 +435,12 @@ def test_fixtures_work_in_a_plugin_authors_own_test_suite(tmp_path: Path) -> Non
             """
         )
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+    outcome = run_pytest(
+        sys.executable,
+        str(tmp_path),
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
         env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        timeout=120,
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "2 passed" in proc.stdout
+    assert outcome.returncode == 0, outcome.output
+    assert (outcome.passed, outcome.tests) == (2, 2), outcome.output
