@@ -1,23 +1,35 @@
 # seedwatch: `make demo` runs the main job on its embedded defaults,
-# `make test` installs and runs the tests. Both build ./.venv first.
+# `make test` installs and runs the tests. Both build ./.venv first, with
+# exactly the versions in uv.lock (see docs/decisions.md, "Locked dependencies").
 
-PYTHON ?= python3
-VENV   ?= .venv
-PY     := $(VENV)/bin/python
+PYTHON     ?= python3
+VENV       ?= .venv
+PY         := $(VENV)/bin/python
+# uv itself is pinned too, and installed next to the project, not system-wide.
+UV_VERSION := 0.13.9
+TOOLS      := .tools
+UV         := $(TOOLS)/bin/uv
+# Never download a Python: use the one on this machine. `--frozen`: install
+# what uv.lock says, never re-resolve (lock-check says when it is stale).
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+SYNC := $(UV) sync --frozen --python $(PYTHON)
 
-.PHONY: demo test lint typecheck check bench clean
+.PHONY: demo test lint typecheck check bench fuzz lock lock-check lock-outdated clean
 
-$(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+$(UV):
+	$(PYTHON) -m pip install -q --disable-pip-version-check --target $(TOOLS) uv==$(UV_VERSION)
 
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -e .
+# The demo needs the base install only; --inexact keeps the test extras of
+# an earlier `make test` instead of removing them.
+$(VENV)/.installed: pyproject.toml uv.lock | lock-check
+	$(SYNC) --inexact
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -e '.[test]'
-	$(PY) -m pip install -q -e examples/seedwatch-hackernews
+$(VENV)/.installed-test: pyproject.toml uv.lock examples/seedwatch-hackernews/pyproject.toml | lock-check
+	$(SYNC) --extra test
+	# The example plugin (its tests run with ours); its one dependency is us.
+	$(UV) pip install -q --python $(PY) --no-deps -e examples/seedwatch-hackernews
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
@@ -38,5 +50,24 @@ check: lint typecheck test
 bench: $(VENV)/.installed-test
 	$(PY) bench/parse_feeds.py
 
+# uv.lock must match pyproject.toml: one line says so when it does not.
+lock-check: | $(UV)
+	@$(UV) lock --check --python $(PYTHON) --quiet 2>/dev/null || { \
+	  echo "uv.lock does not match pyproject.toml: run 'make lock' and commit uv.lock" >&2; exit 1; }
+
+# Refresh the lock to the newest versions pyproject.toml allows.
+lock: | $(UV)
+	$(UV) lock --upgrade --python $(PYTHON)
+
+# Which locked versions are older than the newest ones pyproject.toml allows
+# (asks the index, changes nothing); exits 1 when `make lock` would change
+# something. Meant for a scheduled job, not for every CI run.
+lock-outdated: | $(UV)
+	@changes=$$($(UV) lock --upgrade --dry-run --python $(PYTHON) 2>&1 | grep -E '^(Add|Update|Remove) ') ; \
+	if [ -n "$$changes" ]; then \
+	  echo "uv.lock is older than the newest allowed versions ('make lock' would):"; \
+	  echo "$$changes"; exit 1; \
+	else echo "uv.lock is up to date with the newest allowed versions"; fi
+
 clean:
-	rm -rf $(VENV) demo-run .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) demo-run .pytest_cache .mypy_cache .ruff_cache
