@@ -93,3 +93,17 @@ class PluginError(SeedwatchError):
         self.plugin = plugin
         self.where = where
         self.error = error
+
+
+class MissingExtraError(UserError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+    exit_code = 2
+
+    def __init__(self, extra: str, needed_for: str, module: str) -> None:
+        super().__init__(
+            f"{needed_for} needs the {extra!r} extra ({module} is not installed): "
+            f"pip install 'seedwatch[{extra}]'"
+        )
+        self.extra = extra
+        self.module = module

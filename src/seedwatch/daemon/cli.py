@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,12 +26,12 @@ from seedwatch.contracts import PollResult
 from seedwatch.corpus import scan
 from seedwatch.daemon import config as config_mod
 from seedwatch.daemon import logs, runtime, sources_file
-from seedwatch.daemon.fetch import HttpFetcher
-from seedwatch.daemon.indexer import index_corpus
 from seedwatch.errors import ConfigError, ParseError, SeedwatchError, UserError
+from seedwatch.extras import require
 from seedwatch.models import Document, Source
-from seedwatch.state import maintenance
-from seedwatch.state.dedup.index import rejection_counts
+
+if TYPE_CHECKING:
+    from seedwatch.daemon.fetch import HttpFetcher
 
 log = logging.getLogger("seedwatch.cli")
 
@@ -128,9 +128,7 @@ def run(obj: Context, once: bool, cluster: bool) -> None:
     if cluster and once:
         raise click.UsageError("--once polls from this process alone; drop --cluster")
     if (cluster or obj.config.cluster.enabled) and not once:
-        from seedwatch.daemon.cluster import run_node
-
-        run_node(obj.config, clock=True)
+        _cluster_node(obj.config, clock=True)
         return
     from seedwatch.daemon.service import Service
 
@@ -164,9 +162,14 @@ def run(obj: Context, once: bool, cluster: bool) -> None:
 @pass_ctx
 def worker(obj: Context) -> None:
     """Run a cluster node without the clock: workers that poll what the clocks queue."""
+    _cluster_node(obj.config, clock=False)
+
+
+def _cluster_node(config: config_mod.Config, *, clock: bool) -> None:
+    require("procrastinate", extra="cluster", needed_for="cluster mode")
     from seedwatch.daemon.cluster import run_node
 
-    run_node(obj.config, clock=False)
+    run_node(config, clock=clock)
 
 
 def _parse_since(value: str | None) -> datetime | None:
@@ -277,7 +280,7 @@ def parse(obj: Context, target: str, parser_name: str | None, as_json: bool) -> 
     """Print the items a document yields (a plugin author's best friend)."""
     config = obj.config
     registry = runtime.registry_for(config)
-    with HttpFetcher(runtime.fetch_settings(config)) as fetcher:
+    with runtime.fetcher(config) as fetcher:
         document = _document(target, fetcher)
     parser = registry.parser(parser_name) if parser_name else registry.sniff(document)
     count = 0
@@ -462,6 +465,7 @@ def sources_export(obj: Context) -> None:
 def status(obj: Context) -> None:
     """Each source's state, last and next poll, items and errors; the corpus."""
     from seedwatch.daemon import status as status_mod
+    from seedwatch.state.dedup.index import rejection_counts
 
     config = obj.config
     store = runtime.open_state(config)
@@ -551,6 +555,8 @@ def corpus() -> None:
 @pass_ctx
 def corpus_index(obj: Context, folder: Path | None) -> None:
     """Record what the corpus folder (or FOLDER) holds in the state; known files are skipped."""
+    from seedwatch.daemon.indexer import index_corpus
+
     config = obj.config
     registry = runtime.registry_for(config)
     store = runtime.open_state(config)
@@ -565,6 +571,8 @@ def corpus_index(obj: Context, folder: Path | None) -> None:
 @pass_ctx
 def corpus_stats(obj: Context) -> None:
     """Files and bytes in the corpus folder; items by parser and by source."""
+    from seedwatch.state import maintenance
+
     config = obj.config
     files = scan(config.corpus_path)
     size = sum(f.path.stat().st_size for f in files)
@@ -582,6 +590,8 @@ def corpus_stats(obj: Context) -> None:
 @pass_ctx
 def corpus_verify(obj: Context) -> None:
     """Compare the folder with the state: files missing, changed, or unknown to it."""
+    from seedwatch.state import maintenance
+
     config = obj.config
     report = maintenance.verify(runtime.open_state(config), config.corpus_path)
     click.echo(report.render())
@@ -595,6 +605,8 @@ def corpus_verify(obj: Context) -> None:
 def corpus_remove(obj: Context, target: str) -> None:
     """Take an item (or a whole file) down for good: the file goes, a tombstone stays,
     so no source brings it back."""
+    from seedwatch.state import maintenance
+
     config = obj.config
     deleted = maintenance.remove(runtime.open_state(config), config.corpus_path, target)
     click.echo(f"removed {target}; deleted {', '.join(deleted) or 'no file (already gone)'}")
@@ -610,6 +622,8 @@ def state_group() -> None:
 @pass_ctx
 def state_backup(obj: Context, path: Path) -> None:
     """An online, consistent copy of the SQLite state (safe while the daemon runs)."""
+    from seedwatch.state import maintenance
+
     maintenance.backup(runtime.open_state(obj.config), path)
     click.echo(f"state copied to {path}")
 
@@ -618,6 +632,8 @@ def state_backup(obj: Context, path: Path) -> None:
 @pass_ctx
 def state_export(obj: Context) -> None:
     """The state as JSON lines on standard output (sources, corpus files, items)."""
+    from seedwatch.state import maintenance
+
     count = maintenance.export(runtime.open_state(obj.config), sys.stdout)
     click.echo(f"{count} record(s) exported", err=True)
 
@@ -637,7 +653,7 @@ def dedup_explain(obj: Context, target: str, parser_name: str | None) -> None:
 
     config = obj.config
     registry = runtime.registry_for(config)
-    with HttpFetcher(runtime.fetch_settings(config)) as fetcher:
+    with runtime.fetcher(config) as fetcher:
         document = _document(target, fetcher)
     parser = registry.parser(parser_name) if parser_name else registry.sniff(document)
     store = runtime.open_state(config)
@@ -653,6 +669,8 @@ def dedup_explain(obj: Context, target: str, parser_name: str | None) -> None:
 @pass_ctx
 def dedup_stats(obj: Context) -> None:
     """Items rejected so far, by the layer that rejected them."""
+    from seedwatch.state.dedup.index import rejection_counts
+
     store = runtime.open_state(obj.config)
     with store.engine.connect() as conn:
         counts = rejection_counts(conn)

@@ -1,7 +1,9 @@
 """Builds a ``Pipeline`` from a ``Config``: plugins, state, fetcher, sinks.
 
 Shared by ``run``, ``backfill``, ``parse`` and the tests, so every mode wires
-the same parts the same way.
+the same parts the same way. The state, the pipeline and the fetcher are
+imported when first needed: ``seedwatch --help`` and ``parse`` start without
+SQLAlchemy, Alembic or NumPy.
 """
 
 from __future__ import annotations
@@ -9,20 +11,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from seedwatch.contracts import Capability
 from seedwatch.daemon.config import Config
-from seedwatch.daemon.fetch import FetchSettings, HttpFetcher
-from seedwatch.daemon.indexer import index_corpus
-from seedwatch.daemon.pipeline import Pipeline
-from seedwatch.daemon.schedule import Schedule, ScheduleSettings
 from seedwatch.errors import ConfigError
 from seedwatch.models import Source
 from seedwatch.plugins.manager import build_registry
 from seedwatch.plugins.registry import Registry
-from seedwatch.state.dedup import DedupSettings
-from seedwatch.state.store import Store
+
+if TYPE_CHECKING:
+    from seedwatch.daemon.fetch import FetchSettings, HttpFetcher
+    from seedwatch.daemon.pipeline import Pipeline
+    from seedwatch.daemon.schedule import Schedule
+    from seedwatch.state.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,8 @@ def registry_for(config: Config, *, extra_plugins: Iterable[object] = ()) -> Reg
 
 
 def fetch_settings(config: Config) -> FetchSettings:
+    from seedwatch.daemon.fetch import FetchSettings
+
     f = config.fetch
     return FetchSettings(
         contact=f.contact,
@@ -56,7 +60,16 @@ def fetch_settings(config: Config) -> FetchSettings:
     )
 
 
+def fetcher(config: Config) -> HttpFetcher:
+    """A fetcher with the config's ``[fetch]`` settings (close it, or use ``with``)."""
+    from seedwatch.daemon.fetch import HttpFetcher
+
+    return HttpFetcher(fetch_settings(config))
+
+
 def schedule_for(config: Config) -> Schedule:
+    from seedwatch.daemon.schedule import Schedule, ScheduleSettings
+
     d = config.daemon
     return Schedule(
         ScheduleSettings(
@@ -83,6 +96,9 @@ def _select(kind: str, available: dict[str, C], wanted: list[str] | None, where:
 def open_state(config: Config) -> Store:
     """The state of ``config``, migrated, with its ``[dedup]`` settings and the
     sources' de-duplication options (``match_titles``, ``revisions``...)."""
+    from seedwatch.state.dedup import DedupSettings
+    from seedwatch.state.store import Store
+
     # Only the options matter here: no credentials are read for the policies.
     policy_sources = [Source(id=s.id, options=dict(s.model_extra or {})) for s in config.sources]
     store = Store(
@@ -100,6 +116,9 @@ def build(
     extra_plugins: Iterable[object] = (),
 ) -> Pipeline:
     """A ready pipeline: state migrated, sinks configured, pending writes completed."""
+    from seedwatch.daemon.indexer import index_corpus
+    from seedwatch.daemon.pipeline import Pipeline
+
     registry = registry or registry_for(config, extra_plugins=extra_plugins)
     for src in config.sources:
         if src.enabled:
@@ -127,7 +146,7 @@ def build(
     pipeline = Pipeline(
         registry=registry,
         store=store,
-        fetcher=HttpFetcher(fetch_settings(config)),
+        fetcher=fetcher(config),
         sinks=sinks,
         transforms=transforms,
         filters=filters,

@@ -38,6 +38,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.engine import URL, make_url
 
 from seedwatch.errors import ConfigError
+from seedwatch.extras import require
 from seedwatch.state.schema import items
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def engine_url(url: str) -> URL:
 
 
 def create(url: str, *, pool_size: int = 5) -> Engine:
+    require("psycopg", extra="postgres", needed_for="a PostgreSQL state ([state] url)")
     return create_engine(
         engine_url(url),
         pool_pre_ping=True,  # a node outlives database restarts and failovers

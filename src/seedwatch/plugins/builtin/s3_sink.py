@@ -28,6 +28,7 @@ from typing import Any
 from seedwatch.contracts import Accepted, Sink
 from seedwatch.corpus import CorpusConflict
 from seedwatch.errors import ConfigError
+from seedwatch.extras import require
 from seedwatch.hookspecs import hookimpl
 
 _OPTIONS = {"bucket", "prefix", "endpoint_url", "region", "profile", "conditional"}
@@ -48,7 +49,7 @@ class S3Sink(Sink):
         self.conditional = True
 
     def configure(self, options: Mapping[str, Any]) -> None:
-        import boto3
+        boto3 = require("boto3", extra="s3", needed_for='the "s3" sink')
         from botocore.exceptions import BotoCoreError, ClientError
 
         unknown = sorted(set(options) - _OPTIONS)
