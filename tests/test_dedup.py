@@ -21,9 +21,10 @@ from seedwatch.corpus import render
 from seedwatch.daemon.config import from_dict
 from seedwatch.errors import ConfigError
 from seedwatch.models import Item, Source
-from seedwatch.state.dedup import DedupSettings, explain, rejection_counts
+from seedwatch.state.dedup import DedupSettings, rejection_counts
 from seedwatch.state.dedup.features import Candidate, Layout
 from seedwatch.state.dedup.layers import COMMON_UNIT
+from seedwatch.state.explain import explain
 from seedwatch.state.schema import dedup_bands, dedup_items, dedup_units, items
 from seedwatch.state.store import MIGRATIONS, Store
 from seedwatch.text import fingerprint, fingerprint_hex, paragraphs

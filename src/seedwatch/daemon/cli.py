@@ -649,7 +649,7 @@ def dedup() -> None:
 @pass_ctx
 def dedup_explain(obj: Context, target: str, parser_name: str | None) -> None:
     """Each layer's verdict, reason and matching corpus files for the items of a document."""
-    from seedwatch.state.dedup.explain import explain
+    from seedwatch.state.explain import explain
 
     config = obj.config
     registry = runtime.registry_for(config)

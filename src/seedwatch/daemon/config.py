@@ -34,41 +34,10 @@ from pydantic import (
 
 from seedwatch.errors import ConfigError
 from seedwatch.models import Source
+from seedwatch.units import parse_duration, parse_size
 
 CONFIG_ENV = "SEEDWATCH_CONFIG"
 DEFAULT_NAME = "seedwatch.toml"
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*$", re.IGNORECASE)
-_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
-
-
-def parse_duration(value: Any) -> timedelta:
-    """``"15m"``, ``"6h"``, ``"1d"``, ``"90s"``, or a number of seconds."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            unit = (match.group(2) or "s").lower()
-            return timedelta(seconds=float(match.group(1)) * _UNITS[unit])
-    raise ValueError(f'expected a duration such as "15m", got {value!r}')
-
-
-def parse_size(value: Any) -> int:
-    """``"20MB"``, ``"512k"``, or a number of bytes."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        match = _SIZE.match(value)
-        if match:
-            unit = (match.group(2) or "b").lower()[:1]
-            factor = {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
-            return int(float(match.group(1)) * factor)
-    raise ValueError(f'expected a size such as "20MB", got {value!r}')
-
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]

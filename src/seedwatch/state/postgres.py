@@ -1,7 +1,8 @@
 """PostgreSQL specifics of the state: the engine, advisory locks, the corpus sequence.
 
 The store keeps one SQLAlchemy Core interface for SQLite and PostgreSQL;
-what only PostgreSQL needs for several nodes sharing one state lives here.
+what only PostgreSQL needs for several nodes sharing one state lives here,
+as ``PostgresDialect`` (implements ``state.dialect.Dialect``).
 
 Concurrency rule of the de-duplication layers (READ COMMITTED): an admit
 transaction first takes transaction-scoped advisory locks
@@ -30,8 +31,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
@@ -39,10 +40,11 @@ from sqlalchemy.engine import URL, make_url
 
 from seedwatch.errors import ConfigError
 from seedwatch.extras import require
+from seedwatch.state.dialect import Entry, Plan
 from seedwatch.state.schema import items
 
 if TYPE_CHECKING:
-    from seedwatch.state.dedup import Candidate
+    from seedwatch.state.dedup.features import Candidate
 
 SEQUENCE = "corpus_seq"
 # Keys per admit transaction: a few concurrent admits per node, several
@@ -175,9 +177,7 @@ def known(engine: Engine, cands: Sequence[Candidate]) -> set[tuple[str, str]]:
     return found
 
 
-def plan_admission(
-    engine: Engine, entries: Sequence[tuple[Any, Any, Candidate]], *, skip_known: bool
-) -> list[tuple[list[tuple[Any, Any, Candidate]], list[int]]]:
+def plan_admission(engine: Engine, entries: Sequence[Entry], *, skip_known: bool) -> Plan:
     """Split a batch into transactions of at most ``LOCK_BUDGET`` lock keys.
 
     With ``skip_known`` (the identity layer is on), items whose key and text
@@ -185,8 +185,8 @@ def plan_admission(
     are already committed.
     """
     held = known(engine, [c for *_, c in entries]) if skip_known else set()
-    plan: list[tuple[list[tuple[Any, Any, Candidate]], list[int]]] = []
-    chunk: list[tuple[Any, Any, Candidate]] = []
+    plan: Plan = []
+    chunk: list[Entry] = []
     keys: list[int] = []
     for entry in entries:
         cand = entry[2]
@@ -199,3 +199,34 @@ def plan_admission(
     if chunk:
         plan.append((chunk, keys))
     return plan
+
+
+class PostgresDialect:
+    """A state several nodes share (see the module doc for the locking rule)."""
+
+    shared = True
+
+    def __init__(self, url: str) -> None:
+        self.engine = create(url)
+
+    def lock_migrations(self, conn: Connection) -> None:
+        lock_migrations(conn)
+
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
+        return session_lock(self.engine, name)
+
+    def plan_admission(self, entries: Sequence[Entry], *, skip_known: bool) -> Plan:
+        return plan_admission(self.engine, entries, skip_known=skip_known)
+
+    def begin_admission(self, conn: Connection, keys: Sequence[int]) -> None:
+        share_sequence(conn)
+        xact_lock(conn, keys)
+
+    def reserve_seq(self, conn: Connection) -> int:
+        return next_seq(conn)
+
+    def peek_seq(self, conn: Connection) -> int:
+        return peek_seq(conn)
+
+    def ensure_seq_at_least(self, conn: Connection, value: int) -> None:
+        ensure_seq_at_least(conn, value)

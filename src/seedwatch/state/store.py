@@ -19,14 +19,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.engine import make_url
 
 from seedwatch.contracts import Accepted, Cursor, PollResult, Verdict
 from seedwatch.corpus import file_name
 from seedwatch.errors import ConfigError
 from seedwatch.models import Item
-from seedwatch.state import postgres, schema, source_state
+from seedwatch.state import schema, source_state
 from seedwatch.state.dedup import (
     DEFAULT_LAYERS,
     Candidate,
@@ -39,10 +39,10 @@ from seedwatch.state.dedup import (
     record,
 )
 from seedwatch.state.dedup.layers import identity
-from seedwatch.state.schema import corpus_files, counters, items, sources
+from seedwatch.state.dialect import Dialect
+from seedwatch.state.schema import corpus_files, items, sources
 from seedwatch.state.source_state import PollRecord, SourceState
 
-CORPUS_SEQ = "corpus_seq"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 Render = Callable[[Item, datetime, str | None], str]
@@ -50,32 +50,6 @@ Render = Callable[[Item, datetime, str | None], str]
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def _sqlite_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not pysqlite, issue BEGIN, so write transactions can
-        # take the lock up front (BEGIN IMMEDIATE) instead of failing to
-        # upgrade a read lock when two threads write at once.
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=60000")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
 
 
 class Store:
@@ -89,17 +63,8 @@ class Store:
         layers: Sequence[Layer] = DEFAULT_LAYERS,
     ) -> None:
         self.url = url
-        backend = make_url(url.replace("postgres://", "postgresql://", 1)).get_backend_name()
-        self.postgres = backend == "postgresql"
-        if backend == "sqlite":
-            self.engine = _sqlite_engine(url)
-        elif self.postgres:
-            self.engine = postgres.create(url)
-        else:
-            raise ConfigError(
-                f"state url {url!r}: unsupported database {backend!r}; "
-                f"use sqlite:///path/to/state.db or postgresql://..."
-            )
+        self.dialect = dialect_for(url)
+        self.engine = self.dialect.engine
         self.dedup = dedup or DedupSettings()
         self.layers = tuple(layers)
         self._layout: Layout | None = None
@@ -112,24 +77,20 @@ class Store:
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
-            if self.postgres:
-                # Nodes starting together: the first upgrades, the others wait
-                # and find the schema at head. The dedup shape is fixed under
-                # the same lock (its first insert would race too).
-                postgres.lock_migrations(conn)
+            # Nodes starting together: the first upgrades, the others wait
+            # and find the schema at head. The dedup shape is fixed under
+            # the same lock (its first insert would race too).
+            self.dialect.lock_migrations(conn)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-            if self.postgres:
+            if self.dialect.shared:
                 self._layout = layout(conn, self.dedup)
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:
         """Run a block alone across every node sharing this state (PostgreSQL
         advisory lock); on SQLite one process owns the state and this is free."""
-        if not self.postgres:
-            yield
-            return
-        with postgres.session_lock(self.engine, name):
+        with self.dialect.exclusive(name):
             yield
 
     # -- sources ----------------------------------------------------------
@@ -243,10 +204,7 @@ class Store:
         created = now()
         self.dedup_layout()
         entries = [(item, fetched, self._candidate(item)) for item, fetched in batch]
-        if self.postgres:
-            plan = postgres.plan_admission(self.engine, entries, skip_known=identity in self.layers)
-        else:
-            plan = [(entries, [])]  # BEGIN IMMEDIATE: one writer at a time
+        plan = self.dialect.plan_admission(entries, skip_known=identity in self.layers)
         for chunk, keys in plan:
             with self.engine.begin() as conn:
                 out.extend(self._admit(conn, chunk, keys, render, created))
@@ -262,16 +220,14 @@ class Store:
     ) -> list[tuple[Verdict, Accepted | None]]:
         out: list[tuple[Verdict, Accepted | None]] = []
         rejected: list[str] = []
-        if self.postgres:
-            postgres.share_sequence(conn)
-            postgres.xact_lock(conn, keys)
+        self.dialect.begin_admission(conn, keys)
         for item, fetched, cand in chunk:
             verdict = judge(conn, cand, self.dedup, self.layers)
             if not verdict.accepted:
                 rejected.append(verdict.layer)
                 out.append((verdict, None))
                 continue
-            seq = self._reserve_seq(conn)
+            seq = self.dialect.reserve_seq(conn)
             name = file_name(seq, item.text)
             rendered = render(item, fetched, verdict.revision_of)
             inserted = _insert_item(
@@ -330,35 +286,10 @@ class Store:
             for r in rows
         ]
 
-    def _reserve_seq(self, conn: Connection) -> int:
-        if self.postgres:
-            return postgres.next_seq(conn)
-        row = conn.execute(
-            update(counters)
-            .where(counters.c.name == CORPUS_SEQ)
-            .values(value=counters.c.value + 1)
-            .returning(counters.c.value)
-        ).first()
-        if row is None:
-            conn.execute(insert(counters).values(name=CORPUS_SEQ, value=1))
-            return 0
-        return int(row[0]) - 1
-
     def ensure_seq_at_least(self, value: int) -> None:
         """Make the next reserved sequence number at least ``value`` (files found on disk)."""
         with self.engine.begin() as conn:
-            if self.postgres:
-                postgres.ensure_seq_at_least(conn, value)
-                return
-            current = conn.execute(
-                select(counters.c.value).where(counters.c.name == CORPUS_SEQ)
-            ).scalar()
-            if current is None:
-                conn.execute(insert(counters).values(name=CORPUS_SEQ, value=value))
-            elif current < value:
-                conn.execute(
-                    update(counters).where(counters.c.name == CORPUS_SEQ).values(value=value)
-                )
+            self.dialect.ensure_seq_at_least(conn, value)
 
     # -- corpus index -------------------------------------------------------
 
@@ -389,19 +320,13 @@ class Store:
                 conn.execute(select(items.c.status, func.count()).group_by(items.c.status)).all()
             )
             files = conn.execute(select(func.count()).select_from(corpus_files)).scalar() or 0
-            seq: int | None
-            if self.postgres:
-                seq = postgres.peek_seq(conn)
-            else:
-                seq = conn.execute(
-                    select(counters.c.value).where(counters.c.name == CORPUS_SEQ)
-                ).scalar()
+            seq = self.dialect.peek_seq(conn)
         return {
             "items_written": int(by_status.get("written", 0)),
             "items_pending": int(by_status.get("pending", 0)),
             "items_indexed": int(by_status.get("indexed", 0)),
             "files_indexed": int(files),
-            "next_seq": int(seq or 0),
+            "next_seq": seq,
         }
 
 
@@ -436,6 +361,23 @@ def _insert_item(
             )
             .returning(items.c.id)
         ).scalar_one()
+    )
+
+
+def dialect_for(url: str) -> Dialect:
+    """The dialect of a state URL; PostgreSQL's code is imported only for it."""
+    backend = make_url(url.replace("postgres://", "postgresql://", 1)).get_backend_name()
+    if backend == "sqlite":
+        from seedwatch.state.sqlite import SQLiteDialect
+
+        return SQLiteDialect(url)
+    if backend == "postgresql":
+        from seedwatch.state.postgres import PostgresDialect
+
+        return PostgresDialect(url)
+    raise ConfigError(
+        f"state url {url!r}: unsupported database {backend!r}; "
+        f"use sqlite:///path/to/state.db or postgresql://..."
     )
 
 

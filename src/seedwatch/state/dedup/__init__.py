@@ -3,13 +3,14 @@
 - ``settings``: ``DedupSettings`` (the ``[dedup]`` table) and per-source policies;
 - ``features``: fingerprints, paragraph units, MinHash signatures (no database);
 - ``layers``: identity, title, exact, containment, near; ``judge``;
-- ``index``: the rows the layers look up, written when an item is recorded;
-- ``explain``: every layer's finding for one item, for ``seedwatch dedup explain``.
+- ``index``: the rows the layers look up, written when an item is recorded.
+
+``state.explain`` (every layer's finding for one item) reads through the
+store, so it lives above it, outside this package.
 """
 
 from __future__ import annotations
 
-from seedwatch.state.dedup.explain import Explanation, explain
 from seedwatch.state.dedup.features import Candidate, Layout
 from seedwatch.state.dedup.index import count_rejection, layout, record, rejection_counts
 from seedwatch.state.dedup.layers import DEFAULT_LAYERS, Check, Layer, examine, judge
@@ -20,13 +21,11 @@ __all__ = [
     "Candidate",
     "Check",
     "DedupSettings",
-    "Explanation",
     "Layer",
     "Layout",
     "SourcePolicy",
     "count_rejection",
     "examine",
-    "explain",
     "judge",
     "layout",
     "policies",

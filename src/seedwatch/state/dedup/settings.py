@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal, cast
 
-from seedwatch.daemon.config import parse_duration
 from seedwatch.errors import ConfigError
 from seedwatch.models import Source
+from seedwatch.units import parse_duration
 
 Revisions = Literal["skip", "new-version"]
 REVISION_POLICIES: tuple[Revisions, ...] = ("skip", "new-version")

@@ -1,5 +1,8 @@
 """``seedwatch dedup explain``: every layer's finding for one item, in words.
 
+It reads the state through a ``Store``, so it sits above the store, not in
+``state.dedup`` (which the store calls).
+
 ``explain(store, item_or_text)`` runs all the layers (not only up to the
 first verdict) against the state without recording anything, and returns
 an ``Explanation`` whose ``render()`` is what the command prints.

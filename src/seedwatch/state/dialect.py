@@ -1,0 +1,58 @@
+"""The dialect interface: what the store asks of its database beyond plain SQL.
+
+``Store`` speaks SQLAlchemy Core to SQLite and PostgreSQL alike; the few
+things the two do differently go through a ``Dialect``: serialising schema
+upgrades, the mutex across nodes, the locks of an admit transaction, and the
+corpus sequence numbers. ``state.sqlite`` (one process owns the file) and
+``state.postgres`` (several nodes share the database) implement it; they
+import the schema and nothing above it, and the store picks one by the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import Connection, Engine
+
+from seedwatch.models import Item
+
+if TYPE_CHECKING:
+    from seedwatch.state.dedup.features import Candidate
+
+# One item of an admit batch: the item, when it was fetched, its dedup features.
+Entry = tuple[Item, datetime, "Candidate"]
+# A batch split into transactions, each with the lock keys it takes first.
+Plan = list[tuple[list[Entry], list[int]]]
+
+
+class Dialect(Protocol):
+    """What differs between the state's databases, as the store calls it."""
+
+    engine: Engine
+    # Several nodes may share this state (the dedup shape is then fixed at
+    # migration time, under the migration lock).
+    shared: bool
+
+    def lock_migrations(self, conn: Connection) -> None:
+        """Make nodes starting together upgrade the schema one at a time."""
+
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
+        """A mutex named ``name`` across every process sharing this state."""
+
+    def plan_admission(self, entries: Sequence[Entry], *, skip_known: bool) -> Plan:
+        """Split an admit batch into transactions and the keys each locks."""
+
+    def begin_admission(self, conn: Connection, keys: Sequence[int]) -> None:
+        """Take an admit transaction's locks before it judges anything."""
+
+    def reserve_seq(self, conn: Connection) -> int:
+        """The next corpus sequence number, inside the admit transaction."""
+
+    def peek_seq(self, conn: Connection) -> int:
+        """The number the next ``reserve_seq`` would give."""
+
+    def ensure_seq_at_least(self, conn: Connection, value: int) -> None:
+        """Make ``reserve_seq`` hand out nothing below ``value``."""

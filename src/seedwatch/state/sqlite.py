@@ -1,0 +1,97 @@
+"""SQLite specifics of the state: the engine, write locking, the corpus counter.
+
+One process owns a SQLite state: write transactions take the database lock
+up front (``BEGIN IMMEDIATE``), so the whole admit batch is one transaction
+and needs no locks of its own, and corpus sequence numbers come from a
+counter row reserved inside that transaction (gapless). Implements
+``state.dialect.Dialect``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy.engine import make_url
+
+from seedwatch.state.dialect import Entry, Plan
+from seedwatch.state.schema import counters
+
+CORPUS_SEQ = "corpus_seq"
+
+
+def create(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, issue BEGIN, so write transactions can
+        # take the lock up front (BEGIN IMMEDIATE) instead of failing to
+        # upgrade a read lock when two threads write at once.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class SQLiteDialect:
+    """A state one process owns."""
+
+    shared = False
+
+    def __init__(self, url: str) -> None:
+        self.engine = create(url)
+
+    def lock_migrations(self, conn: Connection) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database lock."""
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Free: one process owns the state."""
+        yield
+
+    def plan_admission(self, entries: Sequence[Entry], *, skip_known: bool) -> Plan:
+        return [(list(entries), [])]  # BEGIN IMMEDIATE: one writer at a time
+
+    def begin_admission(self, conn: Connection, keys: Sequence[int]) -> None:
+        """Nothing to lock: the transaction holds the database lock."""
+
+    def reserve_seq(self, conn: Connection) -> int:
+        row = conn.execute(
+            update(counters)
+            .where(counters.c.name == CORPUS_SEQ)
+            .values(value=counters.c.value + 1)
+            .returning(counters.c.value)
+        ).first()
+        if row is None:
+            conn.execute(insert(counters).values(name=CORPUS_SEQ, value=1))
+            return 0
+        return int(row[0]) - 1
+
+    def peek_seq(self, conn: Connection) -> int:
+        value = conn.execute(select(counters.c.value).where(counters.c.name == CORPUS_SEQ)).scalar()
+        return int(value or 0)
+
+    def ensure_seq_at_least(self, conn: Connection, value: int) -> None:
+        current = conn.execute(
+            select(counters.c.value).where(counters.c.name == CORPUS_SEQ)
+        ).scalar()
+        if current is None:
+            conn.execute(insert(counters).values(name=CORPUS_SEQ, value=value))
+        elif current < value:
+            conn.execute(update(counters).where(counters.c.name == CORPUS_SEQ).values(value=value))
