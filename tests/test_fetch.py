@@ -392,6 +392,30 @@ def test_compression_bomb_stops_at_the_cap_without_inflating(
     assert peak < 2 * cap
 
 
+def test_compressed_robots_txt_bomb_is_read_up_to_its_limit_only(server: LocalServer) -> None:
+    # robots.txt is read as a head (its first 512 KiB), not refused past a cap:
+    # the head must be cut while inflating, not after the whole body inflated.
+    rules = b"User-agent: *\nDisallow: /t/\n"
+    c = brotli.Compressor(quality=3)
+    bomb = bytes(c.process(rules)) + b"".join(c.process(bytes(MB)) for _ in range(256))
+    bomb += bytes(c.finish())
+    assert len(bomb) < 100_000
+    server.route("/robots.txt", Reply(body=bomb, headers={"Content-Encoding": "br"}))
+    page = server.route("/t/1", Reply(body=b"<html></html>", content_type="text/html"))
+    forum = Source(id="forum", url=page, parser="xenforo")
+    with HttpFetcher(FetchSettings(robots=True)) as f:
+        tracemalloc.start()
+        try:
+            with pytest.raises(FetchError) as info:
+                f.fetch(page, source=forum, local_ok=True)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert info.value.category == "refused"  # the rules at its head were read
+    assert server.hits("/t/1") == []
+    assert peak < 8 * MB  # 256 MB if inflated whole
+
+
 def test_compressed_stream_that_inflates_to_nothing_is_capped_on_the_wire(
     server: LocalServer,
 ) -> None:

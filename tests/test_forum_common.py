@@ -106,6 +106,27 @@ def test_page_urls_follow_the_number_that_changes() -> None:
     assert unknown.url_of(3) is None
 
 
+@pytest.mark.parametrize(
+    ("current", "last", "links", "expected"),
+    [
+        (1, 40, [2, 3], (1, 40)),  # plausible: kept
+        (1, 20_000_000, [2, 3], (1, 3)),  # no thread has that many: the linked pages
+        (5, 3, [4], (5, 5)),  # the last page before the current one
+        (1, 2, [2, 7], (1, 7)),  # a page linked past the claimed last one
+        (0, 4, [2], (None, 4)),  # there is no page 0
+        (2, -3, [], (2, 2)),
+        (None, None, [2], (None, None)),  # nothing claimed, nothing made up
+    ],
+)
+def test_claimed_page_numbers_are_checked(
+    current: int | None, last: int | None, links: list[int], expected: tuple[int | None, ...]
+) -> None:
+    pages = Pagination(current, last, {n: f"https://f.example/t/page-{n}" for n in links})
+    checked = pages.checked()
+    assert (checked.current, checked.last) == expected
+    assert checked.links == pages.links
+
+
 def test_number_reads_counters() -> None:
     assert number("#1,326") == 1326
     assert number("Reply #3") == 3

@@ -10,12 +10,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
 
-from localserver import LocalServer, Reply
-from seedwatch.contracts import PollResult
+from localserver import LocalServer, Reply, Request
+from seedwatch.contracts import MAX_LIVE_PAGES, PollResult
 from seedwatch.daemon import config as config_mod
 from seedwatch.daemon import runtime
 from seedwatch.daemon.cli import main
@@ -41,15 +42,15 @@ class Harness:
 
 
 @pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Callable[[str], Harness]]:
+def harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
     built: list[Harness] = []
 
-    def make(url: str) -> Harness:
+    def make(url: str, **fields: str) -> Harness:
         data: dict[str, Any] = {
             "corpus": {"path": "corpus"},
             "state": {"url": "sqlite:///state/state.db"},
             "fetch": {"total_timeout": "10s"},
-            "sources": [{"id": "thread", "url": url}],  # no parser named: sniffed
+            "sources": [{"id": "thread", "url": url, **fields}],  # no parser: sniffed
         }
         config = config_mod.from_dict(data, file=tmp_path / "seedwatch.toml")
         built.append(Harness(config, runtime.build(config)))
@@ -110,6 +111,61 @@ def test_thread_deleted_between_pages_keeps_what_was_read(
     assert result.accepted == 5  # page 1's posts are recorded
     assert result.error is not None and "404" in result.error
     assert len(corpus(tmp_path)) == 5
+
+
+def claimed_pages(server: LocalServer, claimed: int) -> None:
+    """A MyBB thread whose every page says "Pages (claimed):", links page 2, and
+    holds two posts no other page holds (so every page brings something new)."""
+
+    def page(req: Request) -> Reply:
+        query = parse_qs(urlsplit(req.path).query)
+        n = int(query.get("page", ["1"])[0])
+        posts = "".join(
+            f'<div class="post" id="post_{n * 10 + i}"><div class="post_body">'
+            f"Post {i} of page {n}.</div></div>"
+            for i in (1, 2)
+        )
+        body = (
+            "<html><head><title>A long thread</title></head><body>"
+            f'<div class="pagination"><span class="pages">Pages ({claimed}):</span>'
+            f'<span class="pagination_current">{n}</span>'
+            '<a href="showthread.php?tid=1&amp;page=2" class="pagination_page">2</a></div>'
+            f"{posts}</body></html>"
+        )
+        return Reply(body=body.encode(), content_type="text/html; charset=UTF-8")
+
+    server.route("/showthread.php", page)
+
+
+def pages_requested(server: LocalServer) -> list[int]:
+    return [
+        int(parse_qs(urlsplit(r.path).query).get("page", ["1"])[0])
+        for r in server.requests
+        if r.path != "/robots.txt"
+    ]
+
+
+def test_live_poll_steps_back_a_bounded_number_of_pages(
+    server: LocalServer, harness: Callable[..., Harness], caplog: pytest.LogCaptureFixture
+) -> None:
+    claimed_pages(server, 500)
+    result = harness(server.url(PAGE1), parser="mybb").poll()
+    assert result.error is None, result.error
+    # the first page, then the last and the pages before it, MAX_LIVE_PAGES in all
+    assert pages_requested(server) == [1, *range(500, 500 - MAX_LIVE_PAGES, -1)]
+    assert result.accepted == 2 * (1 + MAX_LIVE_PAGES)
+    assert "seedwatch backfill thread" in caplog.text
+
+
+@pytest.mark.timeout(60)
+def test_a_page_count_no_thread_has_falls_back_to_the_linked_pages(
+    server: LocalServer, harness: Callable[..., Harness]
+) -> None:
+    claimed_pages(server, 20_000_000)
+    result = harness(server.url(PAGE1), parser="mybb").poll()
+    assert result.error is None, result.error
+    assert pages_requested(server) == [1, 2]  # page 2 is the highest page linked
+    assert result.accepted == 4
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

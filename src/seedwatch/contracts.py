@@ -25,6 +25,10 @@ from typing import Any, ClassVar, Protocol
 
 from seedwatch.models import Document, Item, Source
 
+# The most further pages one live poll fetches (``Parser.live_pages``): a thread
+# that gained more since the last poll is caught up by ``seedwatch backfill``.
+MAX_LIVE_PAGES = 10
+
 
 class Capability:
     """Common base: a unique ``name`` and an optional ``configure`` step."""
@@ -61,8 +65,9 @@ class Parser(Capability, ABC):
     def live_pages(self, document: Document) -> Iterable[str]:
         """Absolute URLs of further pages to fetch during a live poll, newest first
         (a forum thread's last page, then the one before...). The pipeline fetches
-        them in order and stops at the first page that brings nothing new.
-        Default: none (a feed's one document is all there is)."""
+        them in order and stops at the first page that brings nothing new, and
+        after ``MAX_LIVE_PAGES`` pages in any case. Default: none (a feed's one
+        document is all there is)."""
         return ()
 
 

@@ -26,6 +26,7 @@ from datetime import datetime
 from itertools import islice
 
 from seedwatch.contracts import (
+    MAX_LIVE_PAGES,
     Accepted,
     Cursor,
     Fetcher,
@@ -406,12 +407,16 @@ class Pipeline:
         result: PollResult,
         dry_run: bool,
     ) -> None:
-        """Live poll: the pages a parser names newest first, until one brings nothing new."""
+        """Live poll: the pages a parser names newest first, until one brings nothing
+        new, and never more than ``MAX_LIVE_PAGES`` of them (a parser may name a
+        thread's every page; a backfill is the way to read them all)."""
         seen = {first.url}
+        fetched = 0
         for url in links:
             if url in seen:
                 continue
             seen.add(url)
+            fetched += 1
             document = self._fetch_link(source, url, first.url)
             if document is None:
                 return
@@ -419,4 +424,13 @@ class Pipeline:
             if self._document(source, document, result, dry_run) is None:
                 return
             if result.accepted == before:
+                return
+            if fetched == MAX_LIVE_PAGES:
+                log.warning(
+                    "source %s: the live poll read %d further pages, each with new items,"
+                    " and stops there; if more is missing, seedwatch backfill %s reads it",
+                    source.id,
+                    fetched,
+                    source.id,
+                )
                 return

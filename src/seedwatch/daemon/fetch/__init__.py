@@ -512,47 +512,29 @@ class HttpFetcher:
         self, url: str, response: httpx.Response, truncate_at: int | None = None
     ) -> tuple[bytes, int]:
         """The decoded body and its size on the wire; ``too-large`` past ``max_bytes``,
-        or, with ``truncate_at``, its first ``truncate_at`` bytes."""
-        if truncate_at is not None:
-            return self._read_head(response, truncate_at)
-        cap = self.settings.max_bytes
+        or, with ``truncate_at``, its first ``truncate_at`` bytes.
+
+        The limit is checked after every decoded piece (at most ``PIECE`` bytes),
+        never after a whole network read: a few bytes of brotli inflate to
+        gigabytes, and a robots.txt is as compressible as a feed."""
+        cap = self.settings.max_bytes if truncate_at is None else truncate_at
         encoding = response.headers.get("content-encoding", "").strip().lower()
         compressed = encoding not in ("", "identity")
         declared = response.headers.get("content-length", "")
-        if not compressed and declared.isdigit() and int(declared) > cap:
+        if truncate_at is None and not compressed and declared.isdigit() and int(declared) > cap:
             raise self._too_large(url, f"it declares {_size(int(declared))}")
-        decoder = decoder_for(encoding)
         body = bytearray()
-        wire = 0
-        for raw in response.iter_raw():
-            wire += len(raw)
+        wire = [0]
+        for piece in _decoded(response, encoding, wire):
+            body += piece
             # A compressed stream that inflates to nothing must not run forever either.
-            if compressed and wire > cap:
-                raise self._too_large(url, "on the wire")
-            for piece in decoder.feed(raw):
-                body += piece
-                if len(body) > cap:
-                    raise self._too_large(url, "after decompression" if compressed else "")
-        for piece in decoder.finish():
-            body += piece
-            if len(body) > cap:
-                raise self._too_large(url, "after decompression")
-        return bytes(body), wire
-
-    def _read_head(self, response: httpx.Response, cap: int) -> tuple[bytes, int]:
-        encoding = response.headers.get("content-encoding", "").strip().lower()
-        decoder = decoder_for(encoding)
-        body = bytearray()
-        wire = 0
-        for raw in response.iter_raw():
-            wire += len(raw)
-            for piece in decoder.feed(raw):
-                body += piece
-            if len(body) >= cap or wire >= cap * 4:
-                return bytes(body[:cap]), wire
-        for piece in decoder.finish():
-            body += piece
-        return bytes(body[:cap]), wire
+            if len(body) > cap or (compressed and wire[0] > cap):
+                if truncate_at is not None:
+                    return bytes(body[:cap]), wire[0]
+                if len(body) <= cap:
+                    raise self._too_large(url, "on the wire")
+                raise self._too_large(url, "after decompression" if compressed else "")
+        return bytes(body), wire[0]
 
     def _too_large(self, url: str, how: str) -> FetchError:
         detail = f" ({how})" if how else ""
@@ -709,6 +691,18 @@ def _drain(response: httpx.Response, limit: int = 64 * 1024) -> None:
         read += len(raw)
         if read > limit:
             return
+
+
+def _decoded(response: httpx.Response, encoding: str, wire: list[int]) -> Iterator[bytes]:
+    """The body of ``response`` decoded, in pieces of at most ``PIECE`` bytes, with
+    an empty piece after each network read (so that the caller can check
+    ``wire[0]``, the bytes received so far, even when nothing comes out)."""
+    decoder = decoder_for(encoding)
+    for raw in response.iter_raw():
+        wire[0] += len(raw)
+        yield from decoder.feed(raw)
+        yield b""
+    yield from decoder.finish()
 
 
 def _defragment(url: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from lxml.html import HtmlElement
 
-from seedwatch.contracts import Parser
+from seedwatch.contracts import MAX_LIVE_PAGES, Parser
 from seedwatch.errors import ParseError
 from seedwatch.models import Document, Item, Quote, ThreadRef
 from seedwatch.plugins.builtin.forums.common import (
@@ -39,6 +39,9 @@ from seedwatch.plugins.builtin.forums.common import (
 from seedwatch.plugins.builtin.forums.listing import ThreadEntry, entries, feeds
 from seedwatch.text import element_to_text
 
+# The most pages a thread's navigation is believed to claim: a claim beyond (a
+# hostile or broken "Page 1 of 20000000") falls back to the pages it links.
+MAX_PAGES = 1_000_000
 _IMAGE_ALTS = frozenset({"[img]", "image", "img", "attachment", "attached image"})
 
 
@@ -72,6 +75,21 @@ class Pagination:
                 if p1[pos] == str(n1):
                     return "".join([*p1[:pos], str(wanted), *p1[pos + 1 :]])
         return None
+
+    def checked(self) -> Pagination:
+        """These numbers where they are plausible: a page number is at least 1 and at
+        most ``MAX_PAGES``, and the last page is not before the current one nor
+        before a linked one. An implausible last page falls back to the highest
+        page linked (or the current one), an implausible current page to none."""
+        links = {n: u for n, u in self.links.items() if 1 <= n <= MAX_PAGES}
+        current = self.current
+        if current is not None and not 1 <= current <= MAX_PAGES:
+            current = None
+        known = max([*links, *([current] if current else [])], default=None)
+        last = self.last
+        if last is not None and (not 1 <= last <= MAX_PAGES or (known or 0) > last):
+            last = known
+        return Pagination(current=current, last=last, links=links, next=self.next)
 
 
 def _affine(n1: int, p1: list[str], n2: int, p2: list[str], wanted: int) -> str | None:
@@ -234,7 +252,7 @@ class ForumParser(Parser):
 
     def next_pages(self, document: Document) -> Iterable[str]:
         page = self.page(document)
-        pages = self.pagination(page)
+        pages = self.pagination(page).checked()
         following = pages.next
         if following is None and pages.current is not None:
             following = pages.links.get(pages.current + 1)
@@ -244,11 +262,13 @@ class ForumParser(Parser):
 
     def live_pages(self, document: Document) -> Iterable[str]:
         page = self.page(document)
-        pages = self.pagination(page)
+        pages = self.pagination(page).checked()
         if pages.current is None or pages.last is None or pages.last <= pages.current:
             return []
         urls = []
-        for wanted in range(pages.last, pages.current, -1):
+        # The last page and the few before it: a live poll reads what is new, a
+        # backfill the rest (the pipeline reads no more than MAX_LIVE_PAGES anyway).
+        for wanted in range(pages.last, max(pages.current, pages.last - MAX_LIVE_PAGES), -1):
             url = pages.url_of(wanted)
             if url and same_site(page, url):
                 urls.append(url)

@@ -35,7 +35,7 @@ import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
-from seedwatch.contracts import Parser
+from seedwatch.contracts import MAX_LIVE_PAGES, Parser
 from seedwatch.errors import ParseError
 from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Document, Item, Quote
@@ -111,7 +111,8 @@ class DiscourseParser(ForumParser):
     def live_pages(self, document: Document) -> Iterable[str]:
         if _is_json(document):
             stream = _JsonTopic.read(document)
-            return [self._by_ids(stream, ids) for ids in reversed(stream.unloaded_chunks())]
+            newest = stream.unloaded_chunks()[::-1][:MAX_LIVE_PAGES]
+            return [self._by_ids(stream, ids) for ids in newest]
         return super().live_pages(document)
 
     # -- boards: a category or /latest, as JSON (topic_list) or the crawler view
