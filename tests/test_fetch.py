@@ -509,6 +509,47 @@ def test_too_many_redirects(server: LocalServer) -> None:
     assert error.category == "redirects" and "too many redirects (more than 5)" in str(error)
 
 
+def test_credentials_follow_a_redirect_within_their_origin_only(server: LocalServer) -> None:
+    secret = {"Cookie": "session=s3cret", "Authorization": "Bearer t0ken"}
+    with LocalServer() as other, HttpFetcher(FetchSettings(total_timeout=5)) as f:
+        server.route("/moved", Reply(301, headers={"Location": "/here"}, content_type=None))
+        server.route("/here", Reply(body=b"<p>members</p>", content_type="text/html"))
+        away = other.route("/there", Reply(body=b"<p>other</p>", content_type="text/html"))
+        server.route("/away", Reply(302, headers={"Location": away}, content_type=None))
+        f.fetch(server.url("/moved"), source=SOURCE, headers=secret)
+        f.fetch(server.url("/away"), source=SOURCE, headers=secret)
+        (there,) = other.hits("/there")
+    (here,) = server.hits("/here")
+    assert here.headers.get("Cookie") == secret["Cookie"]  # the same origin: kept
+    assert here.headers.get("Authorization") == secret["Authorization"]
+    assert "Cookie" not in there.headers and "Authorization" not in there.headers
+
+
+def test_cookies_set_along_redirects_are_kept_only_for_their_own_origin(
+    server: LocalServer,
+) -> None:
+    with LocalServer() as other, HttpFetcher(FetchSettings(total_timeout=5)) as f:
+        there = other.route("/there", Reply(body=b"<p/>", headers={"Set-Cookie": "b=2"}))
+        server.route("/go", Reply(302, headers={"Location": there, "Set-Cookie": "a=1"}))
+        doc = f.fetch(server.url("/go"), source=SOURCE)
+    assert doc is not None and doc.url == there
+    assert doc.headers["set-cookie"] == "b=2"  # a=1 was set by another origin
+
+
+def test_a_post_is_not_repeated_to_another_origin(server: LocalServer) -> None:
+    with LocalServer() as other, HttpFetcher(FetchSettings(total_timeout=5)) as f:
+        there = other.route("/login", Reply(body=b"ok", content_type="text/plain"))
+        server.route("/login", Reply(307, headers={"Location": there}, content_type=None))
+        error = fetch_error(f, server.url("/login"), method="POST", data={"password": "pw"})
+        assert other.requests == []
+        server.route("/login", Reply(308, headers={"Location": "/login2"}, content_type=None))
+        server.route("/login2", Reply(body=b"ok", content_type="text/plain"))
+        doc = f.fetch(server.url("/login"), source=SOURCE, method="POST", data={"password": "pw"})
+    assert error.category == "refused"
+    (repeated,) = server.hits("/login2")  # within the origin a 308 repeats the POST
+    assert doc is not None and repeated.method == "POST" and repeated.body == b"password=pw"
+
+
 def test_redirect_to_a_local_file_is_refused(server: LocalServer, fetcher: HttpFetcher) -> None:
     url = server.route("/feed", redirect(302, "file:///etc/passwd"))
     error = fetch_error(fetcher, url, local_ok=True)

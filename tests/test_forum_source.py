@@ -523,6 +523,67 @@ def test_a_login_wall_after_logging_in_is_a_clear_error(
     assert "still a login page after logging in" in result.error
 
 
+def test_a_login_form_posting_to_another_origin_gets_no_credentials(
+    server: LocalServer, harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    login_server(server)
+    with LocalServer() as elsewhere:  # the same host on another port: another origin
+        elsewhere.route("/member.php", html(b"<p>thanks</p>"))
+        form = read("mybb18_nopermission.html").replace(
+            b'<form action="member.php"', f'<form action="{elsewhere.url("/member.php")}"'.encode()
+        )
+        server.route("/member.php", html(form))
+        monkeypatch.setenv("TEST_FORUM_USER", USER)
+        monkeypatch.setenv("TEST_FORUM_PASSWORD", PASSWORD)
+        h = harness(
+            server.url(BOARD),
+            login_url="/member.php?action=login",
+            credentials={"username": "TEST_FORUM_USER", "password": "TEST_FORUM_PASSWORD"},
+        )
+        result = h.poll()
+        assert elsewhere.requests == []
+    assert result.error is not None and "another origin" in result.error
+    assert PASSWORD not in result.error
+
+
+def test_the_session_cookie_goes_to_the_sources_origin_only(
+    server: LocalServer, harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    members_only(server, has_session)
+    with LocalServer() as elsewhere:  # the same host on another port
+        elsewhere.route(T2, html(read("mybb18_showthread_tid12.html")))
+        board = read("mybb18_forumdisplay_fid4.html").replace(
+            b'<a href="showthread.php?tid=12">', f'<a href="{elsewhere.url(T2)}">'.encode()
+        )
+        server.route(BOARD, lambda req: html(board) if has_session(req) else html(b""))
+        monkeypatch.setenv("TEST_FORUM_COOKIE", SESSION)
+        h = harness(
+            server.url(BOARD), credentials={"cookie": "TEST_FORUM_COOKIE"}, follow_offsite=True
+        )
+        result = h.poll()
+        assert result.error is None, result.error
+        (thread,) = elsewhere.hits(T2)  # followed (follow_offsite), but without the cookie
+    assert "Cookie" not in thread.headers
+    assert all(has_session(r) for r in server.requests if r.path != "/robots.txt")
+
+
+def test_off_site_means_another_port_too(
+    server: LocalServer, harness: Callable[..., Harness], caplog: pytest.LogCaptureFixture
+) -> None:
+    serve_board(server)
+    with LocalServer() as elsewhere:
+        elsewhere.route(T2, html(read("mybb18_showthread_tid12.html")))
+        board = read("mybb18_forumdisplay_fid4.html").replace(
+            b'<a href="showthread.php?tid=12">', f'<a href="{elsewhere.url(T2)}">'.encode()
+        )
+        server.route(BOARD, html(board))
+        with caplog.at_level(logging.WARNING):
+            result = harness(server.url(BOARD)).poll()
+        assert elsewhere.requests == []
+    assert result.error is None and result.accepted == 9  # thread 1 only
+    assert f"not following off-site thread {elsewhere.url(T2)}" in caplog.text
+
+
 # -- seedwatch sources check -----------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from greader_server import PASSWORD, RECORDED, GReaderServer, recorded_streams
-from localserver import LocalServer
+from localserver import LocalServer, Reply
 from seedwatch.contracts import Cursor, Page, PollContext
 from seedwatch.daemon.fetch import HttpFetcher
 from seedwatch.errors import ConfigError, FetchError, ParseError
@@ -331,3 +331,21 @@ def test_neither_password_nor_token_is_logged(
 )
 def test_api_endpoint_from_the_instance_url(url: str, endpoint: str) -> None:
     assert api_base(url) == endpoint
+
+
+def test_client_login_is_not_posted_again_to_another_origin(
+    api: GReaderServer, fetcher: HttpFetcher, server: LocalServer
+) -> None:
+    # A 307 repeats the POST, body and all: the API password must not follow it
+    # to another origin (here the same host on another port).
+    with LocalServer() as elsewhere:
+        elsewhere.route("/steal", Reply(body=b"Auth=stolen\n", content_type="text/plain"))
+        server.route(
+            "/api/greader.php/accounts/ClientLogin",
+            Reply(307, headers={"Location": elsewhere.url("/steal")}, content_type=None),
+        )
+        with pytest.raises(FetchError) as info:
+            _poll(FreshRSSSourceKind(), _source(api), fetcher)
+        assert elsewhere.requests == []
+    assert info.value.category == "refused"
+    assert PASSWORD not in str(info.value)

@@ -261,6 +261,31 @@ def test_backfill_follows_next_pages_on_the_same_site_only(
     assert again.documents == 2 and again.accepted == 0
 
 
+@pytest.mark.parametrize("where", ["another host", "another port"])
+def test_a_same_site_link_redirected_off_site_is_not_followed(
+    server: LocalServer,
+    harness: Callable[..., Harness],
+    caplog: pytest.LogCaptureFixture,
+    where: str,
+) -> None:
+    with LocalServer() as other:
+        for srv in (server, other):
+            srv.route("/moved/2", Reply(body=b"page", content_type="text/html"))
+        host = f"localhost:{server.port}" if where == "another host" else f"127.0.0.1:{other.port}"
+        server.route("/p/1", Reply(body=b"page", content_type="text/html"))
+        server.route("/p/2", Reply(302, headers={"Location": f"http://{host}/moved/2"}))
+        h = harness(
+            [{"id": "paged", "url": server.url("/p/1"), "parser": "paged"}],
+            plugins=[PagedPlugin()],
+        )
+        result = h.poll("paged", backfill=True)
+        moved = [r for srv in (server, other) for r in srv.requests if r.path == "/moved/2"]
+    assert moved == []
+    assert result.error is None and result.accepted == 1  # /p/1 only: nothing from /moved/2
+    assert len(h.files()) == 1
+    assert f"not following off-site link {server.url('/p/2')}" in caplog.text
+
+
 def test_live_poll_walks_back_until_a_page_brings_nothing_new(
     server: LocalServer, harness: Callable[..., Harness]
 ) -> None:

@@ -108,11 +108,14 @@ class Fetcher(Protocol):
         method: str = "GET",
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        site: str | None = None,
     ) -> Document | None:
         """Fetch ``url``; ``None`` on 304 Not Modified; ``FetchError`` on failure.
 
         ``local_ok`` allows ``file://`` URLs and paths: only for locations the
-        config names, never for links found inside documents.
+        config names, never for links found inside documents. ``site``, for a
+        link found in a document, is that document's URL: the link and each hop
+        of its redirects must stay on its site, else ``OffSiteError``.
         """
         ...
 

@@ -64,6 +64,14 @@ class FetchError(UserError):
         self.retry_after = retry_after
 
 
+class OffSiteError(FetchError):
+    """A link found in a document, or a hop of its redirects, leads off the source's
+    site: it is not followed (category ``refused``)."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message, url=url, category="refused")
+
+
 class ParseError(UserError):
     """A parser could not make sense of a document (garbage, truncated, unknown markup).
 

@@ -1,8 +1,21 @@
-"""URL canonicalisation (for the identity layer) and the same-site rule.
+"""URL canonicalisation (for the identity layer), and the URL policy: where links
+may lead and where credentials may go.
 
 Canonical form: w3lib's ``canonicalize_url`` (percent-encoding normalised,
 query sorted, fragment dropped), host lower-cased without a default port,
 tracking parameters removed (``utm_*``, ``fbclid``, ``gclid``...).
+
+The policy, one place for every caller (the pipeline, the forum boards and
+sessions, the fetcher's redirect hops):
+
+- ``same_site``: a link found in a document is followed only on its base's
+  site: http(s), the same host (``www.`` aside) and the same port (a default
+  port counts as the same whether http or https);
+- ``may_carry_credentials``: a source's credentials and session cookies go
+  only to its exact origin (scheme, host, port), or to the https upgrade of
+  an http source's origin; never to another port or host, nor over plain
+  http for an https source;
+- ``same_origin``: where a redirect may re-send a request's body.
 """
 
 from __future__ import annotations
@@ -66,13 +79,51 @@ def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
+Origin = tuple[str, str, int]
+
+
+def origin(url: str) -> Origin | None:
+    """(scheme, host, port) of an http(s) URL, the port filled in; ``None`` for
+    any other URL or one whose port is not a number."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return scheme, parts.hostname.lower().rstrip("."), port or _DEFAULT_PORTS[scheme]
+
+
+def same_origin(url: str, base: str) -> bool:
+    """True when both are http(s) URLs of one origin (scheme, host and port)."""
+    mine = origin(url)
+    return mine is not None and mine == origin(base)
+
+
 def same_site(url: str, base: str) -> bool:
-    """True when ``url`` is on ``base``'s host (``www.`` ignored) over http(s)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
+    """True when ``url`` is on ``base``'s site: http(s), the same host (``www.``
+    ignored) and the same port, a default port (80 for http, 443 for https)
+    matching the other scheme's default."""
+    mine, theirs = origin(url), origin(base)
+    if mine is None or theirs is None:
         return False
 
-    def bare(h: str) -> str:
-        return h[4:] if h.startswith("www.") else h
+    def site(o: Origin) -> tuple[str, int | None]:
+        scheme, host, port = o
+        return host.removeprefix("www."), None if port == _DEFAULT_PORTS[scheme] else port
 
-    return bare(host_of(url)) == bare(host_of(base))
+    return site(mine) == site(theirs)
+
+
+def may_carry_credentials(url: str, source_url: str) -> bool:
+    """True when a request to ``url`` may carry the credentials or session cookies
+    of the source at ``source_url``: its exact origin, or the https upgrade of an
+    http source's origin (an upgrade exposes nothing the source did not)."""
+    mine, theirs = origin(url), origin(source_url)
+    if mine is None or theirs is None:
+        return False
+    if mine == theirs:
+        return True
+    return theirs == ("http", mine[1], 80) and mine == ("https", mine[1], 443)

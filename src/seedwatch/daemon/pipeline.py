@@ -42,11 +42,16 @@ from seedwatch.contracts import (
 from seedwatch.corpus import render
 from seedwatch.daemon.fetch import recording
 from seedwatch.daemon.schedule import Observation, Plan, Schedule, effective_url, human
-from seedwatch.errors import FetchError, ItemValidationError, ParseError, UserError
+from seedwatch.errors import (
+    FetchError,
+    ItemValidationError,
+    OffSiteError,
+    ParseError,
+    UserError,
+)
 from seedwatch.models import Document, Item, Source
 from seedwatch.plugins.registry import Registry
 from seedwatch.state.store import SourceState, Store, now
-from seedwatch.urls import same_site
 
 log = logging.getLogger("seedwatch.pipeline")
 
@@ -364,13 +369,18 @@ class Pipeline:
         return parser
 
     def _fetch_link(self, source: Source, url: str, base: str) -> Document | None:
-        """Fetch a link found in a document: same site only, never local files; with
-        the headers the source's kind asks for (a members-only board's cookie)."""
-        if not same_site(url, base) and not source.options.get("follow_offsite"):
-            log.warning("source %s: not following off-site link %s", source.id, url)
-            return None
+        """Fetch a link found in a document: on the site of ``base`` (its redirects
+        too) unless the source allows more, never local files; with the headers
+        the source's kind asks for (a members-only board's cookie)."""
         headers = self.registry.source_kind(source.kind).link_headers(source, url)
-        return self.fetcher.fetch(url, source=source, local_ok=False, headers=headers or None)
+        site = None if source.options.get("follow_offsite") else base
+        try:
+            return self.fetcher.fetch(
+                url, source=source, local_ok=False, headers=headers or None, site=site
+            )
+        except OffSiteError as exc:
+            log.warning("source %s: not following off-site link %s: %s", source.id, url, exc)
+            return None
 
     def _follow(
         self,

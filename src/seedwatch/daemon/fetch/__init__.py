@@ -59,8 +59,9 @@ from seedwatch.daemon.fetch.sniff import (
     media_type,
 )
 from seedwatch.daemon.fetch.transport import DeadlineTransport, deadline
-from seedwatch.errors import FetchError
+from seedwatch.errors import FetchError, OffSiteError
 from seedwatch.models import Document, Source
+from seedwatch.urls import may_carry_credentials, same_origin, same_site
 
 DEFAULT_CONTACT = "https://github.com/seedwatch/seedwatch"
 DEFAULT_ACCEPT = (
@@ -69,6 +70,7 @@ DEFAULT_ACCEPT = (
     "application/json;q=0.7, text/html;q=0.7, text/*;q=0.5, */*;q=0.1"
 )
 _PERMANENT = (301, 308)
+_CREDENTIAL_HEADERS = ("cookie", "authorization")
 _RETRY_STATUSES = (429, 503)
 log = logging.getLogger("seedwatch.fetch")
 _TIMEOUTS = (httpx.TimeoutException, httpcore.TimeoutException)
@@ -265,11 +267,15 @@ class HttpFetcher:
         method: str = "GET",
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        site: str | None = None,
     ) -> Document | None:
         """Fetch ``url``; ``None`` on 304 Not Modified; ``FetchError`` on failure.
 
         ``local_ok`` allows ``file://`` URLs and plain paths: only for
         locations the config names, never for links found inside documents.
+        ``site``, for a link found in a document, is that document's URL: the
+        link and every hop of its redirects must stay on its site
+        (``urls.same_site``), else ``OffSiteError``.
         """
         return self.fetch_result(
             url,
@@ -280,6 +286,7 @@ class HttpFetcher:
             method=method,
             data=data,
             headers=headers,
+            site=site,
         ).document
 
     def fetch_result(
@@ -293,9 +300,15 @@ class HttpFetcher:
         method: str = "GET",
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        site: str | None = None,
     ) -> FetchResult:
         """Like ``fetch``, with the status, headers and redirects as well."""
         scheme = urlsplit(url).scheme.lower()
+        if site is not None and not same_site(url, site):
+            raise OffSiteError(
+                f"{url}: refused: a link off the site of {site}, where it was found",
+                url=url,
+            )
         if scheme in ("http", "https"):
             check_robots = self.settings.robots and robots.applies(
                 source, local_ok=local_ok, method=method, headers=headers
@@ -310,6 +323,7 @@ class HttpFetcher:
                 headers,
                 check_robots=check_robots,
                 owner=source.id,
+                site=site,
             )
         elif scheme == "file" or len(scheme) <= 1:  # no scheme, or a Windows drive letter
             if not local_ok:
@@ -372,10 +386,11 @@ class HttpFetcher:
         check_robots: bool,
         owner: str | None,
         truncate_at: int | None = None,
+        site: str | None = None,
     ) -> FetchResult:
         """``owner`` is the source the request is made for (``None``: robots.txt),
         to whom a Retry-After is attributed; ``truncate_at`` keeps a body's head
-        instead of failing past the size cap."""
+        instead of failing past the size cap; ``site`` as for ``fetch``."""
         started = time.monotonic()
         ends = started + self.settings.total_timeout
         request_headers: dict[str, str] = {}
@@ -390,7 +405,7 @@ class HttpFetcher:
                     method, url, headers=request_headers, data=dict(data) if data else None
                 )
                 return self._exchange(
-                    url, request, source, started, ends, check_robots, owner, truncate_at
+                    url, request, source, started, ends, check_robots, owner, truncate_at, site
                 )
         except FetchError:
             raise
@@ -407,13 +422,22 @@ class HttpFetcher:
         check_robots: bool,
         owner: str | None,
         truncate_at: int | None,
+        site: str | None,
     ) -> FetchResult:
         """Send ``request``, following redirects one hop at a time, each hop
-        checked against robots.txt (when it applies) and sent through the gate."""
+        checked against the URL policy and robots.txt (when it applies) and sent
+        through the gate."""
         hops: list[tuple[int, str]] = []
-        # Cookies the redirect answers set: a login that answers with a redirect
-        # (phpBB 3.1+, SMF) sets its session there, not on the page it leads to.
-        hop_cookies: list[str] = []
+        # Cookies the redirect answers set, with where they were set: a login that
+        # answers with a redirect (phpBB 3.1+, SMF) sets its session there, not on
+        # the page it leads to.
+        hop_cookies: list[tuple[str, str]] = []
+        # The caller's credentials go along a redirect to where they may go only.
+        given = {
+            k.decode("latin-1"): v.decode("latin-1")
+            for k, v in request.headers.raw
+            if k.decode("latin-1").lower() in _CREDENTIAL_HEADERS
+        }
         seen = {_defragment(url)}
         permanent: str | None = None
         while True:
@@ -428,14 +452,19 @@ class HttpFetcher:
                 finally:
                     response.close()
             if isinstance(step, httpx.Request):
-                request = step
-                hop_cookies.extend(response.headers.get_list("set-cookie"))
+                self._check_hop(url, request, step, site)
+                hop_cookies.extend(
+                    (target_url, cookie) for cookie in response.headers.get_list("set-cookie")
+                )
+                request = _with_credentials(step, given, url)
                 if all(status in _PERMANENT for status, _ in hops):
                     permanent = hops[-1][1]
                 continue
             status, headers, document, wire = step
-            if hop_cookies:
-                headers, document = _with_hop_cookies(headers, document, hop_cookies)
+            # Only the cookies set by the final answer's own origin are its.
+            own = [c for at, c in hop_cookies if may_carry_credentials(str(response.url), at)]
+            if own:
+                headers, document = _with_hop_cookies(headers, document, own)
             return FetchResult(
                 url=url,
                 final_url=str(response.url),
@@ -487,6 +516,27 @@ class HttpFetcher:
             source=source,
         )
         return status, headers, document, wire
+
+    def _check_hop(
+        self, url: str, request: httpx.Request, following: httpx.Request, site: str | None
+    ) -> None:
+        """The URL policy on one redirect hop, from ``request`` to ``following``."""
+        target = str(following.url)
+        if site is not None and not same_site(target, site):
+            raise OffSiteError(
+                f"{url}: refused: redirected to {target}, off the site of {site},"
+                " where the link was found",
+                url=url,
+            )
+        # A 307 or 308 repeats the request, body and all: a login form's password,
+        # an API password, go to the origin they were posted to and nowhere else.
+        if following.method not in ("GET", "HEAD") and not same_origin(target, str(request.url)):
+            raise FetchError(
+                f"{url}: refused: the server asks to send the {following.method} again to"
+                f" {target}, another origin; its body is not sent there",
+                url=url,
+                category="refused",
+            )
 
     def _check_redirect(
         self, url: str, hops: list[tuple[int, str]], seen: set[str], target: str
@@ -670,6 +720,19 @@ def _local_path(url: str) -> Path:
             category="refused",
         )
     return Path(url2pathname(parts.path))
+
+
+def _with_credentials(request: httpx.Request, given: Mapping[str, str], url: str) -> httpx.Request:
+    """The next hop's request with the caller's Cookie and Authorization headers
+    where they may go (``urls.may_carry_credentials`` of the first URL), and
+    without them elsewhere (httpx keeps Authorization on a same-host https
+    upgrade and drops Cookie on every hop)."""
+    allowed = may_carry_credentials(str(request.url), url)
+    for name in _CREDENTIAL_HEADERS:
+        request.headers.pop(name, None)
+    if allowed:
+        request.headers.update(given)
+    return request
 
 
 def _with_hop_cookies(

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from seedwatch.contracts import Cursor, Page, PollContext, SourceKind
-from seedwatch.errors import ConfigError, FetchError, ParseError, UserError
+from seedwatch.errors import ConfigError, FetchError, OffSiteError, ParseError, UserError
 from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Document, Source
 from seedwatch.plugins.builtin.forums.base import ForumParser, is_login_wall
@@ -261,7 +261,13 @@ class ForumSource(SourceKind):
                 if not following or following in seen or not same_site(following, board.url):
                     break
                 seen.add(following)
-                fetched = self._fetch(source, context, following)
+                try:
+                    fetched = self._fetch(source, context, following, site=board.url)
+                except OffSiteError as exc:
+                    log.warning(
+                        "source %s: not following the board's next page: %s", source.id, exc
+                    )
+                    break
                 if fetched is None:
                     break
                 board = fetched
@@ -278,12 +284,16 @@ class ForumSource(SourceKind):
     def _thread(
         self, source: Source, context: PollContext, entry: ThreadEntry, board: Document
     ) -> Document | None:
-        """A listed thread's first page; ``None`` for one that is gone or off-site."""
-        if not same_site(entry.url, board.url) and not source.options.get("follow_offsite"):
-            log.warning("source %s: not following off-site thread %s", source.id, entry.url)
-            return None
+        """A listed thread's first page; ``None`` for one that is gone or off-site
+        (its URL or a hop of its redirects)."""
+        site = None if source.options.get("follow_offsite") else board.url
         try:
-            document = self._fetch(source, context, entry.url)
+            document = self._fetch(source, context, entry.url, site=site)
+        except OffSiteError as exc:
+            log.warning(
+                "source %s: not following off-site thread %s: %s", source.id, entry.url, exc
+            )
+            return None
         except FetchError as exc:
             if exc.category != "http-4xx":
                 raise
@@ -294,7 +304,7 @@ class ForumSource(SourceKind):
         if document is not None and Session.can_login(source) and _is_wall(document):
             # The session expired during the poll: log in again, once.
             self._session(source).login(source, context, wall=document)
-            document = self._fetch(source, context, entry.url)
+            document = self._fetch(source, context, entry.url, site=site)
         return document
 
     # -- helpers -----------------------------------------------------------------
@@ -314,6 +324,7 @@ class ForumSource(SourceKind):
         *,
         etag: str | None = None,
         last_modified: str | None = None,
+        site: str | None = None,
     ) -> Document | None:
         session = self._session(source)
         document = context.fetcher.fetch(
@@ -323,6 +334,7 @@ class ForumSource(SourceKind):
             last_modified=last_modified,
             local_ok=False,
             headers=session.headers(source, url) or None,
+            site=site,
         )
         if document is not None:
             session.absorb(source, document)

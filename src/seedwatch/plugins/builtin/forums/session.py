@@ -12,12 +12,13 @@ A source's ``credentials`` (values read from the environment at start-up):
   me"), its named submit button (phpBB needs ``login``), the text field before the
   password field for the username. ``login_fields`` (a table of field names and
   values) adds or replaces fields for a form this reading gets wrong. The form is
-  posted to its own action, which must be on the board's site.
+  posted to its own action, which must be on the source's origin.
 
 Cookies the board sets (on the login page, the login answer, the redirects that
 answer may go through, and every page this source fetches) are kept in memory
-for the source and sent to its site only; they are never stored, logged or
-written.
+for the source and sent to its origin only (``urls.may_carry_credentials``:
+scheme, host and port, or the https upgrade of an http source); they are never
+stored, logged or written.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from seedwatch.errors import ConfigError, ParseError, UserError
 from seedwatch.models import Document, Source
 from seedwatch.plugins.builtin.forums.base import is_login_wall
 from seedwatch.plugins.builtin.forums.common import find, first, load
-from seedwatch.urls import same_site
+from seedwatch.urls import may_carry_credentials
 
 log = logging.getLogger(__name__)
 
@@ -197,8 +198,8 @@ class Session:
         return "username" in source.credentials and "password" in source.credentials
 
     def headers(self, source: Source, url: str) -> dict[str, str]:
-        """The Cookie header for a request to ``url``: the board's own site only."""
-        if not source.url or not same_site(url, source.url):
+        """The Cookie header for a request to ``url``: the board's own origin only."""
+        if not source.url or not may_carry_credentials(url, source.url):
             return {}
         with self._lock:
             jar = {**self._given, **self._cookies}
@@ -207,9 +208,9 @@ class Session:
         return {"Cookie": "; ".join(f"{name}={value}" for name, value in jar.items())}
 
     def absorb(self, source: Source, document: Document) -> None:
-        """Keep the cookies ``document``'s answer set (from the board's site only)."""
+        """Keep the cookies ``document``'s answer set (from the board's origin only)."""
         header = document.headers.get("set-cookie")
-        if not header or not source.url or not same_site(document.url, source.url):
+        if not header or not source.url or not may_carry_credentials(document.url, source.url):
             return
         with self._lock:
             for name, value in set_cookies(header):
@@ -243,10 +244,11 @@ class Session:
                 f"{where}: {page.url} holds no login form (no form with a password field);"
                 " set login_url to the board's login page"
             )
-        if not same_site(form.action, source.url or page.url):
+        if not may_carry_credentials(form.action, source.url or page.url):
             raise UserError(
-                f"{where}: the login form of {page.url} posts to {form.action}, another site;"
-                " seedwatch sends credentials to the board's own site only"
+                f"{where}: the login form of {page.url} posts to {form.action}, another origin"
+                f" than the source's {source.url or page.url}; seedwatch sends credentials to"
+                " the source's own origin (scheme, host and port) only"
             )
         fields = dict(form.fields)
         if form.username_field:
