@@ -52,6 +52,25 @@ def test_parse_json_prints_the_item_schema(capsys: pytest.CaptureFixture[str]) -
         assert item["published"].endswith("+00:00")
 
 
+def test_parse_cleans_a_bad_item_and_prints_every_item(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.json"
+    feed.write_text(
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "F", "items": ['
+        '{"id": "https://f.example/1", "title": "Half \\ud800 a pair", "content_text": "a"},'
+        '{"id": "https://f.example/2", "date_published": "0001-01-01T00:00:00+05:00",'
+        ' "content_text": "b"},'
+        '{"id": "https://f.example/3", "content_text": "c\\u0000d"}]}',
+        encoding="utf-8",
+    )
+    proc = run_cli("parse", str(feed), "--json")
+    assert proc.returncode == 0, proc.stderr
+    items = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [i["title"] for i in items] == ["Half \ufffd a pair", None, None]
+    assert items[1]["published"] is None
+    assert items[2]["text"] == "cd"
+    assert proc.stderr.count("https://f.example/") == 3  # one warning per cleaned item
+
+
 def test_parse_of_garbage_exits_1_with_one_line(tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.bin"
     garbage.write_bytes(bytes(range(256)) * 4)

@@ -182,6 +182,43 @@ class EditorialPlugin:
         register(NoOdd())
 
 
+# Three JSON Feed items: a title holding a lone surrogate (an escape JSON allows and
+# UTF-8 cannot encode), a date in year 1 at +05:00 (year 0 in UTC), and a sound one.
+POISONED_FEED = (
+    "{"
+    '"version": "https://jsonfeed.org/version/1.1", "title": "Poisoned",'
+    ' "home_page_url": "https://poisoned.example/", "items": ['
+    '{"id": "1", "url": "https://poisoned.example/1", "title": "Half \\ud800 a pair",'
+    f' "content_text": "{article(1)}"}},'
+    '{"id": "2", "url": "https://poisoned.example/2", "title": "Year one",'
+    f' "date_published": "0001-01-01T00:00:00+05:00", "content_text": "{article(2)}"}},'
+    '{"id": "3", "url": "https://poisoned.example/3", "title": "Sound",'
+    f' "date_published": "2024-05-01T10:00:00+02:00", "content_text": "{article(3)}"}}'
+    "]}"
+).encode()
+
+
+def test_one_bad_item_never_costs_its_siblings(
+    server: LocalServer, harness: Callable[..., Harness], caplog: pytest.LogCaptureFixture
+) -> None:
+    url = server.route(
+        "/feed.json", Reply(body=POISONED_FEED, content_type="application/feed+json")
+    )
+    h = harness([{"id": "poisoned", "url": url}])
+    result = h.poll("poisoned")
+    assert result.error is None, result.error
+    assert result.accepted == 3
+    meta = {}
+    for name in h.files():
+        header = (h.tmp / "corpus" / name).read_text(encoding="utf-8").split("---\n")[1]
+        entry = yaml.safe_load(header)
+        meta[entry["guid"]] = entry
+    assert meta["1"]["title"] == "Half \ufffd a pair"
+    assert "published" not in meta["2"]  # no date rather than year 0
+    assert meta["3"]["published"] == "2024-05-01T10:00:00+02:00"
+    assert "item poisoned.example:2: published: 0001-01-01T00:00:00+05:00" in caplog.text
+
+
 def test_transforms_then_filters_apply_to_every_item(
     server: LocalServer, tmp_path: Path, harness: Callable[..., Harness]
 ) -> None:

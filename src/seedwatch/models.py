@@ -4,14 +4,18 @@ Data flows one way through the pipeline (Source -> Document -> Item); each of
 these is immutable. Transforms return a new Item (``dataclasses.replace``).
 ``Item`` validates itself on construction, so a plugin that yields a malformed
 item gets an ``ItemValidationError`` naming the field, at the place it made it.
+``clean_item`` then makes a well-typed item safe to record and write (values
+that are typed right but cannot be stored: a lone surrogate, a NUL, a date
+no calendar arithmetic survives), so one bad item never costs its siblings.
 """
 
 from __future__ import annotations
 
 import codecs
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from seedwatch.errors import ItemValidationError
@@ -231,3 +235,117 @@ class Item:
             "thread": self.thread.to_json() if self.thread else None,
             "extra": dict(self.extra),
         }
+
+
+# Item dates outside these are nobody's publication date (Go's zero time
+# "0001-01-01T00:00:00Z" means "no date"), and date arithmetic near the ends
+# of the calendar overflows (year 1 at +05:00 is year 0 in UTC).
+EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def clean_item(item: Item) -> tuple[Item, list[str]]:
+    """``item`` made safe to record, render and write, and what was changed.
+
+    Strings everywhere in it (``extra`` and ``thread`` included) lose their lone
+    surrogates (replaced by U+FFFD: they cannot be encoded) and NUL characters
+    (PostgreSQL text cannot hold them); a date outside ``EARLIEST``..``LATEST``
+    is dropped; ``extra`` values JSON cannot hold become strings. An item with
+    nothing to change is returned as it is.
+    """
+    changes: dict[str, Any] = {}
+    notes: list[str] = []
+    for name in ("key", "text", "source", "url", "guid", "title", "author", "site", "html"):
+        value = getattr(item, name)
+        cleaned = _clean_text(value) if value is not None else None
+        if cleaned != value:
+            changes[name] = cleaned
+            notes.append(f"{name}: {_text_note(value)}")
+    for name in ("published", "updated"):
+        value = getattr(item, name)
+        if value is not None and not _plausible(value):
+            changes[name] = None
+            notes.append(f"{name}: {_date_text(value)} is no date (dropped)")
+    tags = tuple(_clean_text(t) for t in item.tags)
+    if tags != item.tags:
+        changes["tags"] = tags
+        notes.append(f"tags: {_text_note(' '.join(item.tags))}")
+    if item.thread is not None:
+        thread = _clean_thread(item.thread)
+        if thread != item.thread:
+            changes["thread"] = thread
+            notes.append("thread: lone surrogates replaced or NUL characters removed")
+    extra = _clean_json(dict(item.extra))
+    if extra != item.extra:
+        changes["extra"] = extra
+        notes.append("extra: made storable (text cleaned, other values as strings)")
+    if not changes:
+        return item, []
+    if changes.get("key") == "":
+        raise ItemValidationError("key", "nothing is left of it once cleaned")
+    return replace(item, **changes), notes
+
+
+def _text_note(value: str) -> str:
+    done = []
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        done.append("lone surrogates replaced by U+FFFD")
+    if "\x00" in value:
+        done.append("NUL characters removed")
+    return ", ".join(done)
+
+
+def _clean_text(value: str) -> str:
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value)
+    return value
+
+
+def _plausible(value: datetime) -> bool:
+    try:
+        return EARLIEST <= value.astimezone(UTC) < LATEST
+    except (OverflowError, ValueError):
+        return False
+
+
+def _date_text(value: datetime) -> str:
+    try:
+        return value.isoformat()
+    except ValueError:
+        return repr(value)
+
+
+def _clean_thread(thread: ThreadRef) -> ThreadRef:
+    def opt(value: str | None) -> str | None:
+        return _clean_text(value) if value is not None else None
+
+    return ThreadRef(
+        id=opt(thread.id),
+        title=opt(thread.title),
+        url=opt(thread.url),
+        post_number=thread.post_number,
+        quotes=tuple(Quote(opt(q.author), opt(q.key)) for q in thread.quotes),
+    )
+
+
+def _clean_json(value: Any) -> Any:
+    """``value`` as JSON can hold it: text cleaned, mapping keys as strings, other
+    values (a date from YAML front-matter, a set) as their string form."""
+    if isinstance(value, str):
+        return _clean_text(value)
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)  # JSON has no NaN
+    if isinstance(value, Mapping):
+        return {_clean_text(str(k)): _clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        cleaned = [_clean_json(v) for v in value]
+        return cleaned if isinstance(value, list) else tuple(cleaned)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return _clean_text(str(value))

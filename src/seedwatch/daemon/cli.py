@@ -26,9 +26,15 @@ from seedwatch.contracts import PollResult
 from seedwatch.corpus import scan
 from seedwatch.daemon import config as config_mod
 from seedwatch.daemon import logs, runtime, sources_file
-from seedwatch.errors import ConfigError, ParseError, SeedwatchError, UserError
+from seedwatch.errors import (
+    ConfigError,
+    ItemValidationError,
+    ParseError,
+    SeedwatchError,
+    UserError,
+)
 from seedwatch.extras import require
-from seedwatch.models import Document, Source
+from seedwatch.models import Document, Source, clean_item
 
 if TYPE_CHECKING:
     from seedwatch.daemon.fetch import HttpFetcher
@@ -285,7 +291,14 @@ def parse(obj: Context, target: str, parser_name: str | None, as_json: bool) -> 
     parser = registry.parser(parser_name) if parser_name else registry.sniff(document)
     count = 0
     try:
-        for item in parser.parse(document):
+        for raw in parser.parse(document):
+            try:
+                item, notes = clean_item(raw)  # as the pipeline does before recording
+            except ItemValidationError as exc:
+                log.warning("%s: an item dropped: %s", document.url, exc)
+                continue
+            if notes:
+                log.warning("%s: item %s: %s", document.url, item.key, "; ".join(notes))
             count += 1
             if as_json:
                 click.echo(json.dumps(item.to_json(), ensure_ascii=False))

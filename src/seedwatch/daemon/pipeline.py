@@ -49,7 +49,7 @@ from seedwatch.errors import (
     ParseError,
     UserError,
 )
-from seedwatch.models import Document, Item, Source
+from seedwatch.models import Document, Item, Source, clean_item
 from seedwatch.plugins.registry import Registry
 from seedwatch.state.store import SourceState, Store, now
 
@@ -150,13 +150,19 @@ class Pipeline:
             observing = _OBSERVING.get()
             for raw in batch:
                 result.items += 1
+                cleaned = self._cleaned(raw, source, document, result)
+                if cleaned is None:
+                    continue
                 if observing is not None:
-                    observing.add_item(raw.key, raw.published or raw.updated)
-                item, dropped = self.prepare(raw, source)
+                    observing.add_item(cleaned.key, cleaned.published or cleaned.updated)
+                item, dropped = self.prepare(cleaned, source)
                 if dropped is not None:
                     self._rejected(item, source, dropped, result)
-                else:
-                    prepared.append(item)
+                    continue
+                # Once more: a transform may have brought what the first pass removed.
+                ready = self._cleaned(item, source, document, result)
+                if ready is not None:
+                    prepared.append(ready)
             if dry_run:
                 for item in prepared:
                     verdict = self.store.judge(item)
@@ -188,6 +194,23 @@ class Pipeline:
         if failure is not None:
             raise failure
         return parser, new
+
+    def _cleaned(
+        self, item: Item, source: Source | None, document: Document, result: PollResult
+    ) -> Item | None:
+        """``item`` made safe to record (``clean_item``), with a warning saying what
+        was changed; ``None`` (counted as rejected) when it cannot be: one bad
+        item never costs the document its other items."""
+        where = f"source {source.id}: " if source is not None else ""
+        try:
+            cleaned, notes = clean_item(item)
+        except ItemValidationError as exc:
+            log.warning("%s%s: item %s dropped: %s", where, document.url, item.key, exc)
+            self._rejected(item, source, Verdict(False, "invalid", str(exc)), result)
+            return None
+        if notes:
+            log.warning("%s%s: item %s: %s", where, document.url, cleaned.key, "; ".join(notes))
+        return cleaned
 
     def _rejected(
         self, item: Item, source: Source | None, verdict: Verdict, result: PollResult
