@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,21 @@ def test_a_host_that_tells_two_sources_to_wait_blocks_all_its_sources(
     assert info.value.retry_after is not None and 110 < info.value.retry_after <= 120
     assert server.hits("/c") == []  # never reached the host
     assert fetcher.gate.blocked_until("localhost") is None  # another host is not held back
+
+
+@pytest.mark.parametrize("asked", ["99999999999999", "9" * 5000, "Fri, 31 Dec 2099 23:59:59 GMT"])
+def test_a_host_asking_to_wait_for_ever_is_asked_again_after_a_day(
+    server: LocalServer, fetcher: HttpFetcher, asked: str
+) -> None:
+    down = Reply(503, b"", headers={"Retry-After": asked}, content_type=None)
+    urls = [server.route(f"/{n}", down) for n in range(2)]
+    for n, url in enumerate(urls):
+        with pytest.raises(FetchError) as info:
+            fetcher.fetch(url, source=Source(id=f"s{n}", url=url), local_ok=True)
+        assert info.value.category == "http-5xx"
+        assert info.value.retry_after is not None and info.value.retry_after > 86400
+    until = fetcher.gate.blocked_until("127.0.0.1")
+    assert until is not None and until <= datetime.now(UTC) + timedelta(days=1)
 
 
 # -- robots.txt -----------------------------------------------------------------------

@@ -104,7 +104,7 @@ def test_a_failure_backs_off_and_counts_the_streak() -> None:
     assert plan.record.reason == "back-off after 3 failure(s) in a row"
 
 
-def test_retry_after_longer_than_the_backoff_wins_and_is_capped_at_the_probe() -> None:
+def test_retry_after_longer_than_the_backoff_wins_and_is_capped_at_max_interval() -> None:
     sched = schedule(probe_interval=timedelta(hours=12))
     asked = Observation(status=429, retry_after=7200)
     plan = sched.plan(SOURCE, SourceState(id="s"), failed("http-4xx"), asked)
@@ -112,7 +112,38 @@ def test_retry_after_longer_than_the_backoff_wins_and_is_capped_at_the_probe() -
     assert plan.record.reason == "Retry-After 2h"
     greedy = Observation(status=503, retry_after=10 * 86400)
     plan = sched.plan(SOURCE, SourceState(id="s"), failed("http-5xx"), greedy)
-    assert plan.next_poll == NOW + timedelta(hours=12)
+    assert plan.next_poll == NOW + SOURCE.max_interval
+    assert plan.record.reason == (
+        "Retry-After 6h: the server asked for 10d, capped at max_interval"
+    )
+
+
+@pytest.mark.parametrize("seconds", [99999999999999.0, float("inf"), 1e300])
+def test_a_retry_after_no_calendar_holds_is_capped_at_max_interval(seconds: float) -> None:
+    failure = schedule().plan(
+        SOURCE, SourceState(id="s"), failed("http-5xx"), Observation(retry_after=seconds)
+    )
+    assert failure.next_poll == NOW + SOURCE.max_interval
+    assert "capped at max_interval" in (failure.record.reason or "")
+    deferred = schedule().plan(
+        SOURCE, SourceState(id="s"), failed("deferred"), Observation(retry_after=seconds)
+    )
+    assert deferred.next_poll == NOW + SOURCE.max_interval
+
+
+@pytest.mark.parametrize(
+    "cache_control", ["max-age=99999999999999", "max-age=" + "9" * 5000, "max-age=\u00b2"]
+)
+def test_a_huge_or_odd_max_age_never_raises(cache_control: str) -> None:
+    lifetime = freshness({"cache-control": cache_control}, NOW)
+    assert lifetime is None or lifetime >= timedelta(days=365)
+    plan = schedule().plan(
+        SOURCE,
+        SourceState(id="s"),
+        ok(),
+        Observation(fetches=[fetched(200, {"cache-control": cache_control})]),
+    )
+    assert plan.next_poll - NOW <= SOURCE.max_interval
 
 
 def test_n_failures_in_a_row_park_the_source_and_it_is_probed_daily() -> None:

@@ -165,6 +165,26 @@ def test_429_with_retry_after_delays_that_source_only(
     assert result.error is None and len(server.hits("/fine.xml")) == 1
 
 
+def test_huge_numbers_in_headers_are_recorded_and_capped_at_max_interval(
+    server: LocalServer, built: Callable[..., Pipeline]
+) -> None:
+    forever = "99999999999999"
+    cached = Reply(body=recent_rss(2), headers={"Cache-Control": f"max-age={forever}"})
+    busy = Reply(503, b"", headers={"Retry-After": forever}, content_type=None)
+    sources = [
+        {"id": "cached", "url": server.route("/cached.xml", cached), "max_interval": "2h"},
+        {"id": "busy", "url": server.route("/busy.xml", busy), "max_interval": "2h"},
+    ]
+    pipeline = built(sources)
+    result, state, before, after = poll(pipeline, "cached", sources)
+    assert result.error is None and state.last_outcome == "ok"
+    assert within(state.next_poll, before, after, timedelta(hours=2))
+    result, state, before, after = poll(pipeline, "busy", sources)
+    assert result.error_category == "http-5xx" and state.last_outcome == "error"
+    assert within(state.next_poll, before, after, timedelta(hours=2))
+    assert "capped at max_interval" in (state.next_poll_reason or "")
+
+
 def test_503_to_two_sources_of_a_host_defers_its_others_without_a_request(
     server: LocalServer, built: Callable[..., Pipeline]
 ) -> None:

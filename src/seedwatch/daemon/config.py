@@ -100,7 +100,12 @@ class DaemonConfig(_Strict):
     def _listen(cls, value: str) -> str:
         if value.strip():
             host, sep, port = value.strip().rpartition(":")
-            if not sep or not host or not port.isdigit() or int(port) > 65535:
+            if (
+                not sep
+                or not host
+                or not (port.isascii() and port.isdigit() and len(port) <= 5)
+                or int(port) > 65535
+            ):
                 raise ValueError(
                     f'expected "host:port" such as "127.0.0.1:9797", or "" for none, got {value!r}'
                 )

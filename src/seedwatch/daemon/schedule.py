@@ -23,15 +23,17 @@ After a success (a 304 is one), the next poll comes after an interval:
    ``jitter``, then moved out of the feed's ``skipHours``/``skipDays``.
 
 After a failure: ``min_interval * 2**(n-1)`` with ±20 % jitter, capped at
-``max_interval``, and never before a ``Retry-After`` (capped at the probe
-interval). ``park_after`` failures in a row, or a ``410 Gone``, park the
-source: it is then only probed every ``probe_interval``, and the first
-probe that succeeds resumes it (so does ``seedwatch sources resume``). A
-``deferred`` poll (its host asked every client to wait) is neither: the
-source simply comes back when the host allows. A permanent redirect
-(301/308) of the source's URL seen on ``redirect_after`` consecutive polls
-replaces the URL in the state; the config stays the source of truth, so
-the move holds only while the config still names the old URL.
+``max_interval``, and never before a ``Retry-After``. Every interval a
+server gives (``Retry-After``, ``max-age``, ``Expires``) is capped at
+``max_interval``: a server cannot make a source silent for longer.
+``park_after`` failures in a row, or a ``410 Gone``, park the source: it is
+then only probed every ``probe_interval``, and the first probe that succeeds
+resumes it (so does ``seedwatch sources resume``). A ``deferred`` poll (its
+host asked every client to wait) is neither: the source simply comes back
+when the host allows. A permanent redirect (301/308) of the source's URL
+seen on ``redirect_after`` consecutive polls replaces the URL in the state;
+the config stays the source of truth, so the move holds only while the
+config still names the old URL.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ from seedwatch.models import Document, Source
 from seedwatch.state.store import PollRecord, SourceState
 
 WEEK = timedelta(days=7)
+# The longest delay a header is read as before it is compared with max_interval:
+# timedelta overflows past 999,999,999 days, and "max-age=99999999999999" is
+# a server saying "forever".
+LONGEST = timedelta(days=3650)
 MAX_ENTRIES = 500  # entry dates kept per source: more than a week of a busy feed
 HINT_SCAN = 256 * 1024  # bytes of a feed's head searched for its channel hints
 
@@ -194,15 +200,44 @@ def freshness(headers: Mapping[str, str], now: datetime) -> timedelta | None:
         directives[name.strip().lower()] = value.strip().strip('"')
     if "no-store" in directives:
         return None
-    if directives.get("max-age", "").isdigit():
-        age = headers.get("age", "").strip()
-        seconds = int(directives["max-age"]) - (int(age) if age.isdigit() else 0)
-        return timedelta(seconds=seconds) if seconds > 0 else None
+    max_age = delta_seconds(directives.get("max-age", ""))
+    if max_age is not None:
+        seconds = max_age - (delta_seconds(headers.get("age", "")) or 0)
+        return seconds_of(seconds) if seconds > 0 else None
     expires = _http_date(headers.get("expires"))
     if expires is None:
         return None
     left = expires - (_http_date(headers.get("date")) or now)
     return left if left > timedelta(0) else None
+
+
+def delta_seconds(value: str) -> int | None:
+    """An HTTP delta-seconds value (ASCII digits only: ``"²".isdigit()`` is true),
+    at most 10**12 (a longer run of digits is "forever", and ``int()`` refuses
+    more than 4300 digits); ``None`` for anything else."""
+    value = value.strip()
+    if not value or not value.isascii() or not value.isdigit():
+        return None
+    return 10**12 if len(value) > 12 else int(value)
+
+
+def seconds_of(value: float) -> timedelta:
+    """A server-given number of seconds as a duration, at most ``LONGEST``."""
+    if not value < LONGEST.total_seconds():  # NaN and infinity too
+        return LONGEST
+    return timedelta(seconds=max(value, 0))
+
+
+def server_wait(seconds: float, source: Source, what: str) -> tuple[timedelta, str]:
+    """A wait the server asked for (``what``: "Retry-After"), capped at the source's
+    ``max_interval``, and the reason to show for it."""
+    asked = seconds_of(seconds)
+    if asked > source.max_interval:
+        return source.max_interval, (
+            f"{what} {human(source.max_interval)}: the server asked for {human(asked)}"
+            f"{'+' if asked == LONGEST else ''}, capped at max_interval"
+        )
+    return asked, f"{what} {human(asked)}"
 
 
 # -- one poll ----------------------------------------------------------------------
@@ -301,8 +336,8 @@ class Schedule:
             duration=duration,
         )
         if result.error_category == "deferred":
-            wait = timedelta(seconds=seen.retry_after or 0) + self._jitter()
-            wait = max(wait, timedelta(seconds=1))
+            wait, _ = server_wait(seen.retry_after or 0, source, "Retry-After")
+            wait = max(wait + self._jitter(), timedelta(seconds=1))
             record = base.replace(outcome="deferred", reason="the host asked every client to wait")
             return Plan(now + wait, record)
         if result.error:
@@ -343,9 +378,9 @@ class Schedule:
         delay = self.backoff(source, failures)
         reason = f"back-off after {failures} failure(s) in a row"
         if seen.retry_after is not None:
-            asked = min(timedelta(seconds=seen.retry_after), s.probe_interval)
+            asked, why = server_wait(seen.retry_after, source, "Retry-After")
             if asked > delay:
-                delay, reason = asked, f"Retry-After {human(asked)}"
+                delay, reason = asked, why
         record = base.replace(outcome="error", consecutive_errors=failures, reason=reason)
         return Plan(now + delay, record)
 

@@ -570,9 +570,11 @@ class HttpFetcher:
         cap = self.settings.max_bytes if truncate_at is None else truncate_at
         encoding = response.headers.get("content-encoding", "").strip().lower()
         compressed = encoding not in ("", "identity")
-        declared = response.headers.get("content-length", "")
-        if truncate_at is None and not compressed and declared.isdigit() and int(declared) > cap:
-            raise self._too_large(url, f"it declares {_size(int(declared))}")
+        declared = response.headers.get("content-length", "").strip()
+        if truncate_at is None and not compressed and declared.isascii() and declared.isdigit():
+            size = int(declared) if len(declared) <= 18 else 10**18  # int() refuses 4300+ digits
+            if size > cap:
+                raise self._too_large(url, f"it declares {_size(size)}")
         body = bytearray()
         wire = [0]
         for piece in _decoded(response, encoding, wire):
@@ -777,8 +779,9 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        # "99999999999999" (or 5000 digits, which int() refuses) means "never".
+        return float(value) if len(value) <= 12 else 1e12
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -35,6 +35,10 @@ from urllib.parse import urlsplit
 from seedwatch.errors import FetchError
 
 MAX_CRAWL_DELAY = 60.0  # seconds: a robots.txt asking for more gets this much
+# The longest a host's Retry-After blocks it for everyone: a longer one (a date in
+# 2099, "99999999999999") is asked again after a day. Each source's own wait is
+# capped at its max_interval by the scheduler.
+MAX_HOST_WAIT = 86400.0
 
 
 def host_of(url: str) -> str:
@@ -168,10 +172,11 @@ class HostGate:
 
     def retry_after(self, host: str, seconds: float, source_id: str | None) -> None:
         """Note a Retry-After from ``host`` to ``source_id`` (``None``: a request of
-        no one source). The host is blocked for all its sources once it has said
-        it to two sources, or to a request of none."""
+        no one source), at most ``MAX_HOST_WAIT`` seconds. The host is blocked for
+        all its sources once it has said it to two sources, or to a request of
+        none."""
         now = self._wall()
-        until = now + timedelta(seconds=seconds)
+        until = now + timedelta(seconds=min(max(seconds, 0.0), MAX_HOST_WAIT))
         with self._cond:
             state = self._host(host)
             state.asked = {s: t for s, t in state.asked.items() if t > now}
