@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from seedwatch.contracts import MAX_LIVE_PAGES
 from seedwatch.errors import ParseError
 from seedwatch.models import Document, Item, Quote
 from seedwatch.plugins.manager import build_registry
@@ -172,10 +173,10 @@ def test_xenforo1_pagination_next_and_live_pages(registry: Registry) -> None:
     base = "https://forums.sufficientvelocity.com/threads/renascence-a-homura-quest.10402/"
     assert list(parser.next_pages(doc)) == [base + "page-55"]
     live = list(parser.live_pages(doc))
-    # "Page 54 of 347": newest first, from the last page back to the one after this
+    # "Page 54 of 347": newest first, from the last page back, MAX_LIVE_PAGES of them
     assert live[:3] == [base + "page-347", base + "page-346", base + "page-345"]
-    assert live[-1] == base + "page-55"
-    assert len(live) == 347 - 54
+    assert live[-1] == base + f"page-{347 - MAX_LIVE_PAGES + 1}"
+    assert len(live) == MAX_LIVE_PAGES
 
 
 def test_xenforo2_single_page_thread_has_no_further_pages(registry: Registry) -> None:
