@@ -1,0 +1,34 @@
+"""What every command shares: the ``Context`` (the config, loaded once, when a
+command first needs it) and ``pass_ctx``, which hands it to a command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from seedwatch.daemon import config as config_mod
+
+
+class Context:
+    def __init__(self, config_path: str | None, *, strict_plugins: bool = False) -> None:
+        self.config_path = config_path
+        self.strict_plugins = strict_plugins
+        self._config: config_mod.Config | None = None
+
+    @property
+    def config(self) -> config_mod.Config:
+        if self._config is None:
+            config = config_mod.load(self.config_path)
+            if self.strict_plugins:
+                plugins = config.plugins.model_copy(update={"strict": True})
+                config = config.model_copy(update={"plugins": plugins})
+            self._config = config
+        return self._config
+
+    def config_file(self) -> Path:
+        path = config_mod.find_config(self.config_path)
+        return path or Path.cwd() / config_mod.DEFAULT_NAME
+
+
+pass_ctx = click.make_pass_decorator(Context)

@@ -1,0 +1,87 @@
+"""``seedwatch parse``: the items a file or URL yields; ``read_document`` turns a
+command's FILE|URL argument into a Document (``dedup explain`` uses it too)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from seedwatch.daemon import runtime
+from seedwatch.daemon.cli.context import Context, pass_ctx
+from seedwatch.errors import ItemValidationError, ParseError, UserError
+from seedwatch.models import Document, Source, clean_item
+
+if TYPE_CHECKING:
+    from seedwatch.daemon.fetch import HttpFetcher
+
+log = logging.getLogger("seedwatch.cli")
+
+
+def read_document(target: str, fetcher: HttpFetcher) -> Document:
+    source = Source(id="parse", url=target)
+    if "://" in target and not target.startswith("file://"):
+        document = fetcher.fetch(target, source=source, local_ok=True)
+        if document is None:  # only after a conditional request, which parse never sends
+            raise UserError(f"{target}: server answered 304 Not Modified")
+        return document
+    path = Path(target.removeprefix("file://"))
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{target}: cannot read: {exc.strerror}") from None
+    media_type, _ = mimetypes.guess_type(path.name)
+    return Document(
+        url=path.resolve().as_uri(),
+        content=content,
+        fetched=datetime.now(UTC),
+        media_type=media_type,
+    )
+
+
+@click.command()
+@click.argument("target", metavar="FILE|URL")
+@click.option("--parser", "parser_name", help="Parser to use (default: the one that sniffs best).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per item (the item schema).")
+@pass_ctx
+def parse(obj: Context, target: str, parser_name: str | None, as_json: bool) -> None:
+    """Print the items a document yields (a plugin author's best friend)."""
+    config = obj.config
+    registry = runtime.registry_for(config)
+    with runtime.fetcher(config) as fetcher:
+        document = read_document(target, fetcher)
+    parser = registry.parser(parser_name) if parser_name else registry.sniff(document)
+    count = 0
+    try:
+        for raw in parser.parse(document):
+            try:
+                item, notes = clean_item(raw)  # as the pipeline does before recording
+            except ItemValidationError as exc:
+                log.warning("%s: an item dropped: %s", document.url, exc)
+                continue
+            if notes:
+                log.warning("%s: item %s: %s", document.url, item.key, "; ".join(notes))
+            count += 1
+            if as_json:
+                click.echo(json.dumps(item.to_json(), ensure_ascii=False))
+            else:
+                when = item.published.isoformat() if item.published else "-"
+                click.echo(f"[{count}] {item.title or '(untitled)'}")
+                click.echo(f"    key {item.key}  author {item.author or '-'}  date {when}")
+                click.echo(f"    url {item.url or '-'}")
+                first = item.text.split("\n", 1)[0]
+                click.echo(f"    {first[:150]}")
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise ParseError(
+            f"parser {parser.name!r} (plugin {registry.owner(parser)}) failed on "
+            f"{document.url}: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not as_json:
+        click.echo(f"{count} item(s) by parser {parser.name}", err=True)

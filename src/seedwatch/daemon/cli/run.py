@@ -1,0 +1,171 @@
+"""``seedwatch run``, ``worker`` and ``backfill``: the commands that poll sources
+through the pipeline (the daemon, a cluster node, one source's history)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from seedwatch.contracts import PollResult
+from seedwatch.daemon import config as config_mod
+from seedwatch.daemon import runtime
+from seedwatch.daemon.cli.context import Context, pass_ctx
+from seedwatch.errors import UserError
+from seedwatch.extras import require
+
+log = logging.getLogger("seedwatch.cli")
+
+
+def _summary(results: list[PollResult]) -> None:
+    added = [name for r in results for name in r.written]
+    failed = [r for r in results if r.error]
+    for r in results:
+        state = f"FAILED ({r.error_category}): {r.error}" if r.error else "ok"
+        if r.not_modified and not r.documents:
+            state = "not modified"
+        click.echo(f"  {r.source:<28} {r.items:>5} items {r.accepted:>5} new  {state}", err=True)
+    click.echo(
+        f"{len(results)} source(s) polled, {len(added)} item(s) added, {len(failed)} failed",
+        err=True,
+    )
+    for name in added:
+        click.echo(name)
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Poll every source once, then exit.")
+@click.option(
+    "--cluster",
+    is_flag=True,
+    help="Run as a cluster node: clock and workers on the shared PostgreSQL "
+    "([cluster] enabled = true does the same).",
+)
+@pass_ctx
+def run(obj: Context, once: bool, cluster: bool) -> None:
+    """Run the daemon (or, with --once, one round of polls)."""
+    if cluster and once:
+        raise click.UsageError("--once polls from this process alone; drop --cluster")
+    if (cluster or obj.config.cluster.enabled) and not once:
+        _cluster_node(obj.config, clock=True)
+        return
+    from seedwatch.daemon.service import Service
+
+    config = obj.config
+    sources = config.enabled_sources()
+    if not sources:
+        log.warning("no sources configured in %s: nothing to poll", config.where)
+    with runtime.running(config) as pipeline:
+        pipeline.registry.notify("on_startup", sources=sources)
+        service = Service(
+            pipeline,
+            sources,
+            concurrency=config.daemon.concurrency,
+            jitter=config.daemon.jitter,
+            listen=config.daemon.listen,
+            drain_timeout=config.daemon.drain_timeout,
+            reload=lambda: config_mod.load(obj.config_path).enabled_sources(),
+            corpus=config.corpus_path,
+        )
+        if once:
+            results = service.run_once()
+            pipeline.registry.notify("on_shutdown")
+            _summary(results)
+            if any(r.error for r in results):
+                sys.exit(1)
+            return
+        service.run_forever()
+
+
+@click.command()
+@pass_ctx
+def worker(obj: Context) -> None:
+    """Run a cluster node without the clock: workers that poll what the clocks queue."""
+    _cluster_node(obj.config, clock=False)
+
+
+def _cluster_node(config: config_mod.Config, *, clock: bool) -> None:
+    require("procrastinate", extra="cluster", needed_for="cluster mode")
+    from seedwatch.daemon.cluster import run_node
+
+    run_node(config, clock=clock)
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a date such as 2024-01-31, got {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@contextmanager
+def _progress(enabled: bool, total: int | None) -> Iterator[Any]:
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="page", file=sys.stderr, dynamic_ncols=True) as bar:
+        yield bar
+
+
+@click.command()
+@click.argument("source_id", metavar="SOURCE")
+@click.option("--since", help="Only items newer than this date (ISO 8601).")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after N pages.")
+@click.option("--dry-run", is_flag=True, help="Record and write nothing; say what would be added.")
+@pass_ctx
+def backfill(
+    obj: Context, source_id: str, since: str | None, max_pages: int | None, dry_run: bool
+) -> None:
+    """Pull a source's whole history (every page), through the same pipeline as `run`."""
+    config = obj.config
+    source = config.source(source_id)
+    since_dt = _parse_since(since)
+    with (
+        runtime.running(config) as pipeline,
+        _progress(sys.stderr.isatty(), max_pages) as bar,
+    ):
+        if bar is not None:
+
+            def progress(result: PollResult) -> None:
+                bar.n = result.documents
+                bar.set_postfix(items=result.items, new=result.accepted, refresh=False)
+                bar.refresh()
+
+            pipeline.on_progress = progress
+        else:
+
+            def progress(result: PollResult) -> None:
+                log.info(
+                    "backfill %s: page %d, %d items, %d new",
+                    source.id,
+                    result.documents,
+                    result.items,
+                    result.accepted,
+                )
+
+            pipeline.on_progress = progress
+        pipeline.registry.notify("on_startup", sources=[source])
+        result = pipeline.poll_source(
+            source, backfill=True, since=since_dt, max_pages=max_pages, dry_run=dry_run
+        )
+        pipeline.registry.notify("on_shutdown")
+    verb = "would add" if dry_run else "added"
+    click.echo(
+        f"backfill {source.id}: {result.documents} page(s), {result.items} item(s), "
+        f"{verb} {result.accepted}",
+        err=True,
+    )
+    for name in result.written:
+        click.echo(name)
+    if result.error:
+        raise UserError(f"backfill {source.id} stopped: {result.error}")
