@@ -99,10 +99,17 @@ def test_the_s3_sink_without_the_s3_extra_names_it(tmp_path: Path) -> None:
     assert_one_line_naming(proc, "s3")
 
 
+def test_a_full_text_source_without_the_fulltext_extra_names_it(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "")
+    config.write_text(config.read_text() + "full_text = true\n")
+    proc = without("readability", "--config", str(config), "run", "--once", cwd=tmp_path)
+    assert_one_line_naming(proc, "fulltext")
+
+
 def test_the_base_install_works_without_any_extra(tmp_path: Path) -> None:
     config = write_config(tmp_path, '[corpus]\npath = "corpus"\n')
     proc = without(
-        "psycopg,procrastinate,boto3,botocore",
+        "psycopg,procrastinate,boto3,botocore,readability,py3langid",
         "--config", str(config), "run", "--once",
         cwd=tmp_path,
     )  # fmt: skip
@@ -113,14 +120,18 @@ def test_the_base_install_works_without_any_extra(tmp_path: Path) -> None:
 def test_the_base_requirements_hold_no_postgres_cluster_or_s3_library() -> None:
     base = [Requirement(r) for r in requires("seedwatch") or []]
     unconditional = {r.name.lower() for r in base if r.marker is None}
-    assert unconditional.isdisjoint({"psycopg", "procrastinate", "boto3"})
+    assert unconditional.isdisjoint(
+        {"psycopg", "procrastinate", "boto3", "readability-lxml", "py3langid"}
+    )
     extras = {
         name: {r.name.lower() for r in base if r.marker and r.marker.evaluate({"extra": name})}
-        for name in ("postgres", "cluster", "s3")
+        for name in ("postgres", "cluster", "s3", "fulltext", "lang")
     }
     assert "psycopg" in extras["postgres"]
     assert "procrastinate" in extras["cluster"]
     assert "boto3" in extras["s3"]
+    assert "readability-lxml" in extras["fulltext"]
+    assert "py3langid" in extras["lang"]
 
 
 HEAVY = {
@@ -130,6 +141,9 @@ HEAVY = {
     "botocore",
     "seedwatch.state.postgres",
     "seedwatch.daemon.cluster",
+    "readability",
+    "py3langid",
+    "trafilatura",
 }
 
 

@@ -223,3 +223,6 @@ class PollResult:
     error: str | None = None
     error_category: str | None = None
     written: list[str] = field(default_factory=list)
+    # Failures of single items that do not fail the poll (a full-text page
+    # that could not be extracted), by error class.
+    item_errors: dict[str, int] = field(default_factory=dict)

@@ -310,7 +310,11 @@ def from_dict(data: dict[str, Any], *, file: Path | None = None) -> Config:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_explain(exc, data, file)) from None
-    return config.model_copy(update={"file": file})
+    config = config.model_copy(update={"file": file})
+    from seedwatch.daemon import source_checks
+
+    source_checks.check(config)
+    return config
 
 
 def _explain(exc: ValidationError, data: dict[str, Any], file: Path | None) -> str:

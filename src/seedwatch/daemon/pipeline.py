@@ -40,6 +40,7 @@ from seedwatch.contracts import (
     Verdict,
 )
 from seedwatch.corpus import render
+from seedwatch.daemon import fulltext
 from seedwatch.daemon.fetch import recording
 from seedwatch.daemon.schedule import Observation, Plan, Schedule, effective_url, human
 from seedwatch.errors import (
@@ -77,6 +78,7 @@ class Pipeline:
     # What each source's last poll recorded, for the service's log line
     # without a second query (a source is never polled twice at once).
     recorded: dict[str, SourceState] = field(default_factory=dict)
+    _full_text: fulltext.FullText | None = None
 
     def close(self) -> None:
         close = getattr(self.fetcher, "close", None)
@@ -148,6 +150,7 @@ class Pipeline:
                 break
             prepared = []
             observing = _OBSERVING.get()
+            full_text = self._full_text_for(source, dry_run)
             for raw in batch:
                 result.items += 1
                 cleaned = self._cleaned(raw, source, document, result)
@@ -155,6 +158,16 @@ class Pipeline:
                     continue
                 if observing is not None:
                     observing.add_item(cleaned.key, cleaned.published or cleaned.updated)
+                if full_text is not None and source is not None:
+                    cleaned, known = full_text.apply(
+                        replace(cleaned, source=cleaned.source or source.id),
+                        source,
+                        document.url,
+                        result,
+                    )
+                    if known is not None:
+                        self._rejected(cleaned, source, known, result)
+                        continue
                 item, dropped = self.prepare(cleaned, source)
                 if dropped is not None:
                     self._rejected(item, source, dropped, result)
@@ -211,6 +224,16 @@ class Pipeline:
         if notes:
             log.warning("%s%s: item %s: %s", where, document.url, cleaned.key, "; ".join(notes))
         return cleaned
+
+    def _full_text_for(self, source: Source | None, dry_run: bool) -> fulltext.FullText | None:
+        """The full-text step for a ``full_text`` source; dry runs fetch no article pages."""
+        if dry_run or source is None or not fulltext.wanted(source):
+            return None
+        if self._full_text is None:
+            self._full_text = fulltext.FullText(
+                self._fetch_link, fulltext.identity_check(self.store)
+            )
+        return self._full_text
 
     def _rejected(
         self, item: Item, source: Source | None, verdict: Verdict, result: PollResult

@@ -116,6 +116,7 @@ def build(
     extra_plugins: Iterable[object] = (),
 ) -> Pipeline:
     """A ready pipeline: state migrated, sinks configured, pending writes completed."""
+    from seedwatch.daemon import fulltext
     from seedwatch.daemon.indexer import index_corpus
     from seedwatch.daemon.pipeline import Pipeline
 
@@ -123,6 +124,7 @@ def build(
     for src in config.sources:
         if src.enabled:
             registry.source_kind(src.kind).check(config.to_source(src))
+    fulltext.require_extractor(config.enabled_sources())
     sinks = []
     for name in config.corpus.sinks:
         if name not in registry.sinks:

@@ -175,19 +175,24 @@ def record_poll(
         "next_poll": next_poll,
         "items_accepted": state.items_accepted + result.accepted,
     }
+    counts = dict(state.error_counts)
+    # Items that failed alone (full-text extraction) count under their class
+    # without failing the poll: no streak, no back-off.
+    for category, n in result.item_errors.items():
+        counts[category] = counts.get(category, 0) + n
     if result.error is None:
         values |= {"last_success": at, "consecutive_errors": 0}
     elif not deferred:
-        counts = dict(state.error_counts)
         category = result.error_category or "unknown"
         counts[category] = counts.get(category, 0) + 1
         values |= {
             "consecutive_errors": state.consecutive_errors + 1,
             "errors_total": state.errors_total + 1,
-            "error_counts": json.dumps(counts, sort_keys=True),
             "last_error": result.error,
             "last_error_category": result.error_category,
         }
+    if counts != state.error_counts:
+        values["error_counts"] = json.dumps(counts, sort_keys=True)
     if record is not None:
         values |= {
             "last_outcome": record.outcome,
