@@ -87,36 +87,45 @@ def sources_check(obj: Context, source_id: str | None) -> None:
 
 
 @sources.command("add")
-@click.argument("source_id", metavar="ID")
-@click.argument("url")
+@click.argument("args", nargs=-1, required=True, metavar="[ID] URL")
 @click.option("--kind", default="http", show_default=True)
 @click.option("--parser", "parser_name")
 @click.option("--min-interval")
 @click.option("--max-interval")
+@click.option("--first", is_flag=True, help="A page offering several feeds: take the best.")
+@click.option("--no-discover", is_flag=True, help="Add the URL as given, without fetching it.")
 @pass_ctx
 def sources_add(
     obj: Context,
-    source_id: str,
-    url: str,
+    args: tuple[str, ...],
     kind: str,
     parser_name: str | None,
     min_interval: str | None,
     max_interval: str | None,
+    first: bool,
+    no_discover: bool,
 ) -> None:
-    """Add a source to the config file."""
-    entry = {
-        "id": source_id,
-        "kind": kind,
-        "url": url,
-        "parser": parser_name,
-        "min_interval": min_interval,
-        "max_interval": max_interval,
-    }
-    path = obj.config_file()
-    added = sources_file.add_sources(path, [entry])
-    if not added:
-        raise UserError(f"config {path}: a source with URL {url} is already configured")
-    click.echo(f"added source {added[0]!r} to {path}")
+    """Add a source to the config file. A web page's feeds are discovered; a
+    forum thread or board becomes a forum source (docs/discovery.md)."""
+    from seedwatch.daemon import source_add
+
+    if len(args) > 2:
+        raise click.UsageError("expected [ID] URL")
+    source_id, url = (None, args[0]) if len(args) == 1 else args
+    config = obj.config
+    options = {"parser": parser_name, "min_interval": min_interval, "max_interval": max_interval}
+    with runtime.fetcher(config) as fetcher:
+        source_add.add(
+            obj.config_file(),
+            fetcher,
+            runtime.registry_for(config),
+            source_id=source_id,
+            url=url,
+            kind=kind,
+            options=options,
+            discover=not no_discover,
+            first=first,
+        )
 
 
 @sources.command("remove")

@@ -1,0 +1,94 @@
+"""``seedwatch sources add``: what the URL is, which feed to watch, and the config edit.
+
+A feed is added as it is. A forum thread or board becomes a ``forum``
+source (its engine's own feed is named as the cheaper alternative). Any
+other page is searched for feeds (``daemon.discovery``): one found is
+added; several are listed best first and, on a terminal, the user picks
+one (``--first`` takes the best without asking; elsewhere the list is
+printed and nothing is added, exit 1); none is an error. A URL that cannot
+be fetched is added as given, with a warning, so sources can be added
+offline; ``--no-discover`` never fetches.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+from seedwatch.daemon import sources_file
+from seedwatch.errors import FetchError, UserError
+
+
+def _default_id(title: str | None, url: str) -> str:
+    parts = urlsplit(url)
+    return sources_file.slug(title or parts.hostname or url) or "source"
+
+
+def add(
+    config_file: Path,
+    fetcher: Any,
+    registry: Any,
+    *,
+    source_id: str | None,
+    url: str,
+    kind: str,
+    options: dict[str, Any],
+    discover: bool,
+    first: bool,
+) -> None:
+    from seedwatch.daemon.discovery import Discovery, Feed
+
+    chosen_url, chosen_kind, title = url, kind, None
+    if discover and kind == "http" and urlsplit(url).scheme in ("http", "https"):
+        try:
+            found = Discovery(fetcher, registry).discover(url)
+        except FetchError as exc:
+            click.echo(f"warning: cannot fetch {url} ({exc}); adding it as given", err=True)
+        else:
+            feed: Feed | None
+            if found.what == "feed":
+                feed = found.feeds[0]
+                chosen_url, title = feed.url, feed.title
+            elif found.what in ("thread", "board"):
+                chosen_url, chosen_kind = found.url, "forum"
+                click.echo(f"{url}: a forum {found.what} ({found.engine}): a forum source")
+                if found.feeds:
+                    click.echo(
+                        f"  its own feed (cheaper; excerpts, no quotes): {found.feeds[0].url}"
+                    )
+            else:
+                feed = _choose(found.ranked(), url, found, first)
+                chosen_url, title = feed.url, feed.title
+    entry = {"id": source_id or _default_id(title, chosen_url), "kind": chosen_kind}
+    entry |= {"url": chosen_url, **options}
+    added = sources_file.add_sources(config_file, [entry])
+    if not added:
+        raise UserError(
+            f"config {config_file}: a source with URL {chosen_url} is already configured"
+        )
+    click.echo(f"added source {added[0]!r} ({chosen_kind} {chosen_url}) to {config_file}")
+
+
+def _choose(feeds: list[Any], url: str, found: Any, first: bool) -> Any:
+    if not feeds:
+        looked = "its <link rel=alternate> feeds" if found.candidates else "no feed links"
+        raise UserError(
+            f"no feed found at {url}: checked {found.checked} candidate(s) ({looked}"
+            f"{', then common feed paths' if found.rejected and not found.feeds else ''}); "
+            f"add a feed URL, or a page kind with --kind and --parser"
+        )
+    if len(feeds) == 1 or first:
+        return feeds[0]
+    click.echo(f"{url} offers {len(feeds)} feeds (best first):")
+    for n, feed in enumerate(feeds, 1):
+        click.echo(f"  [{n}] {feed.url}  {feed.title or '(untitled)'}, {feed.items} item(s)")
+    if found.candidates > found.checked:
+        click.echo(f"  ({found.candidates - found.checked} more link(s) not checked)")
+    if not sys.stdin.isatty():
+        raise UserError("several feeds found: add one by its URL, or the best one with --first")
+    n = click.prompt("Add which one", type=click.IntRange(1, len(feeds)), default=1)
+    return feeds[n - 1]
