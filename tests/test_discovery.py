@@ -65,7 +65,7 @@ def test_a_blog_page_offering_one_feed_adds_it(
         ),
     )  # /features.atom, the page's second link, answers 404
     page = server.route("/blog/emscripten-standalone-wasm", html("v8_standalone_wasm.html"))
-    code, out, err = cli(capsys, "--config", str(config), "sources", "add", "v8", page)
+    code, _, err = cli(capsys, "--config", str(config), "sources", "add", "v8", page)
     assert code == 0, err
     (source,) = sources_of(config)
     assert source["id"] == "v8" and source["url"] == server.url("/blog.atom")
@@ -135,7 +135,7 @@ def test_a_page_with_twenty_feed_links_checks_ten(
     )  # fmt: skip
     for n in (3, 15):
         server.route(f"/f{n}.xml", Reply(body=rss(1, start=n), content_type="text/xml"))
-    code, out, _ = cli(capsys, "--config", str(config), "sources", "add", "x", page)
+    code, _, _ = cli(capsys, "--config", str(config), "sources", "add", "x", page)
     fetched = {r.path for r in server.requests if r.path.startswith("/f")}
     assert len(fetched) == 10
     assert code == 0  # one feed among the ten checked: added
