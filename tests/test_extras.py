@@ -106,6 +106,12 @@ def test_a_full_text_source_without_the_fulltext_extra_names_it(tmp_path: Path) 
     assert_one_line_naming(proc, "fulltext")
 
 
+def test_a_language_rule_without_the_lang_extra_names_it(tmp_path: Path) -> None:
+    config = write_config(tmp_path, '[[rules]]\nlanguages = ["en"]\n')
+    proc = without("py3langid", "--config", str(config), "run", "--once", cwd=tmp_path)
+    assert_one_line_naming(proc, "lang")
+
+
 def test_the_base_install_works_without_any_extra(tmp_path: Path) -> None:
     config = write_config(tmp_path, '[corpus]\npath = "corpus"\n')
     proc = without(

@@ -226,3 +226,5 @@ class PollResult:
     # Failures of single items that do not fail the poll (a full-text page
     # that could not be extracted), by error class.
     item_errors: dict[str, int] = field(default_factory=dict)
+    # Items dropped by filters, by rule (``rules.count_key``).
+    filtered: dict[str, int] = field(default_factory=dict)

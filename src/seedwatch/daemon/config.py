@@ -210,6 +210,7 @@ class Config(_Strict):
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     sinks: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    rules: list[dict[str, Any]] = Field(default_factory=list)  # filter rules, see seedwatch.rules
     sources: list[SourceConfig] = Field(default_factory=list)
 
     # Set by load(); not part of the file.

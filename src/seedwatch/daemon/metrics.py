@@ -31,6 +31,7 @@ from seedwatch.contracts import Accepted, PollResult, Verdict
 from seedwatch.daemon.fetch import FetchResult
 from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Item, Source
+from seedwatch.rules import count_key
 from seedwatch.state.store import Store
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -120,6 +121,12 @@ class Metrics:
             ["verdict"],
             registry=r,
         )
+        self.filtered = Counter(
+            "seedwatch_filtered_items",
+            "Items dropped by filters, by rule (the rules filter) or filter name",
+            ["rule"],
+            registry=r,
+        )
         self.fetch_seconds = Histogram(
             "seedwatch_fetch_duration_seconds",
             "Time of successful fetches (200 and 304), redirects included",
@@ -170,3 +177,5 @@ class Metrics:
     @hookimpl
     def on_item_rejected(self, item: Item, source: Source | None, verdict: Verdict) -> None:
         self.items.labels(verdict.layer).inc()
+        if verdict.layer == "filter":
+            self.filtered.labels(count_key(verdict.reason)).inc()

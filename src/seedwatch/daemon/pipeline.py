@@ -52,6 +52,8 @@ from seedwatch.errors import (
 )
 from seedwatch.models import Document, Item, Source, clean_item
 from seedwatch.plugins.registry import Registry
+from seedwatch.rules import count_key
+from seedwatch.state import filter_counts
 from seedwatch.state.store import SourceState, Store, now
 
 log = logging.getLogger("seedwatch.pipeline")
@@ -239,6 +241,9 @@ class Pipeline:
         self, item: Item, source: Source | None, verdict: Verdict, result: PollResult
     ) -> None:
         result.rejected += 1
+        if verdict.layer == "filter":
+            key = count_key(verdict.reason)
+            result.filtered[key] = result.filtered.get(key, 0) + 1
         log.debug("skip %s: %s (%s)", item.key, verdict.layer, verdict.reason)
         self.registry.notify("on_item_rejected", item=item, source=source, verdict=verdict)
 
@@ -304,6 +309,8 @@ class Pipeline:
             self.recorded[source.id] = self.store.record_poll(
                 source.id, result, at=now(), next_poll=plan.next_poll, record=plan.record
             )
+            if result.filtered:
+                filter_counts.add(self.store, result.filtered)
             self._log_plan(source, plan)
         self.registry.notify("on_poll_finished", source=source, result=result)
         return result

@@ -116,7 +116,7 @@ def build(
     extra_plugins: Iterable[object] = (),
 ) -> Pipeline:
     """A ready pipeline: state migrated, sinks configured, pending writes completed."""
-    from seedwatch.daemon import fulltext
+    from seedwatch.daemon import source_checks
     from seedwatch.daemon.indexer import index_corpus
     from seedwatch.daemon.pipeline import Pipeline
 
@@ -124,7 +124,7 @@ def build(
     for src in config.sources:
         if src.enabled:
             registry.source_kind(src.kind).check(config.to_source(src))
-    fulltext.require_extractor(config.enabled_sources())
+    source_checks.require_extras(config)
     sinks = []
     for name in config.corpus.sinks:
         if name not in registry.sinks:
@@ -143,6 +143,8 @@ def build(
     transforms = _select(
         "transforms", registry.transforms, config.pipeline.transforms, config.where
     )
+    if "rules" in registry.filters:
+        registry.filters["rules"].configure({"rules": config.rules, "where": config.where})
     filters = _select("filters", registry.filters, config.pipeline.filters, config.where)
     store = open_state(config)
     pipeline = Pipeline(

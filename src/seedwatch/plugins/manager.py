@@ -56,6 +56,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seedwatch.plugins.builtin.forums.invision",
     "seedwatch.plugins.builtin.forums.text_rendering",
     "seedwatch.plugins.builtin.forums.board",
+    "seedwatch.plugins.builtin.rules_filter",
 )
 
 

@@ -18,7 +18,17 @@ import click
 from seedwatch import __version__
 from seedwatch.daemon import config as config_mod
 from seedwatch.daemon import logs
-from seedwatch.daemon.cli import corpus, dedup, parse, plugins, run, sources, state, status
+from seedwatch.daemon.cli import (
+    corpus,
+    dedup,
+    explain,
+    parse,
+    plugins,
+    run,
+    sources,
+    state,
+    status,
+)
 from seedwatch.daemon.cli.context import Context
 from seedwatch.errors import SeedwatchError, UserError
 
@@ -71,6 +81,7 @@ for command in (
     corpus.corpus,
     state.state_group,
     dedup.dedup,
+    explain.explain,
 ):
     cli.add_command(command)
 

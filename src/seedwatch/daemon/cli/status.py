@@ -43,3 +43,11 @@ def status(obj: Context) -> None:
         "rejected as duplicates, by layer: "
         + ", ".join(f"{layer} {n}" for layer, n in sorted(rejected.items()))
     )
+    from seedwatch.state import filter_counts
+
+    filtered = filter_counts.read(store)
+    if filtered:
+        click.echo(
+            "dropped by filter rules: "
+            + ", ".join(f"{rule} {n}" for rule, n in sorted(filtered.items()))
+        )
