@@ -21,6 +21,7 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -154,6 +155,39 @@ class DedupConfig(_Strict):
     bands: int | None = Field(None, ge=2)
 
 
+class WebSubConfig(_Strict):
+    """``[websub]``: push for sources with ``websub = true`` (see
+    ``seedwatch.daemon.websub``). ``callback`` is this daemon's public URL for
+    hubs (a reverse proxy forwards it, path kept, to ``listen``); ``lease`` the
+    subscription time asked for; ``fallback_interval`` the least time between
+    polls of a source while pushes come; ``secret_env`` names an environment
+    variable holding the key the subscriptions' secrets derive from."""
+
+    callback: str | None = None
+    listen: str = "127.0.0.1:9798"
+    lease: Duration = timedelta(days=10)
+    fallback_interval: Duration = timedelta(hours=6)
+    secret_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+    @field_validator("callback")
+    @classmethod
+    def _callback(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f'expected an absolute URL such as "https://example.org/websub", '
+                                 f"got {value!r}")  # fmt: skip
+        return value
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            raise ValueError(f'expected "host:port" such as "127.0.0.1:9798", got {value!r}')
+        return value.strip()
+
+
 class PluginsConfig(_Strict):
     load: list[str] | None = None  # external plugins allowed; None = all installed
     strict: bool = False  # a plugin that fails to load stops start-up (--strict-plugins)
@@ -209,6 +243,7 @@ class Config(_Strict):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    websub: WebSubConfig = Field(default_factory=WebSubConfig)
     sinks: dict[str, dict[str, Any]] = Field(default_factory=dict)
     rules: list[dict[str, Any]] = Field(default_factory=list)  # filter rules, see seedwatch.rules
     sources: list[SourceConfig] = Field(default_factory=list)

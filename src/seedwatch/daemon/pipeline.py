@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 
 from seedwatch.contracts import (
@@ -81,6 +81,10 @@ class Pipeline:
     # without a second query (a source is never polled twice at once).
     recorded: dict[str, SourceState] = field(default_factory=dict)
     _full_text: fulltext.FullText | None = None
+    # WebSub (daemon.websub): each poll's first document, to find a feed's hub;
+    # and the least time to the next poll of a source whose pushes come.
+    on_feed: Callable[[Source, Document], None] | None = None
+    poll_floor: Callable[[str], timedelta | None] | None = None
 
     def close(self) -> None:
         close = getattr(self.fetcher, "close", None)
@@ -306,6 +310,11 @@ class Pipeline:
             plan = self.schedule.plan(
                 configured, state, result, seen, duration=time.monotonic() - started
             )
+            floor = self.poll_floor(source.id) if self.poll_floor is not None else None
+            if floor is not None and plan.next_poll < now() + floor:
+                plan = replace(plan, next_poll=now() + floor)
+            if self.on_feed is not None and seen.document is not None and result.error is None:
+                self.on_feed(source, seen.document)
             self.recorded[source.id] = self.store.record_poll(
                 source.id, result, at=now(), next_poll=plan.next_poll, record=plan.record
             )

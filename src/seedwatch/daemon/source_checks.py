@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from seedwatch import rules
-from seedwatch.daemon import fulltext
+from seedwatch.daemon import fulltext, websub
 from seedwatch.models import Source
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ def check(config: Config) -> None:
     rules.compile_rules(config.rules, where=config.where)
     for source in _options_only(config):
         fulltext.check(source, config.where)
+        websub.check(source, config)
         rules.compile_rules(source.options.get("rules"), where=config.where, source=source.id)
 
 

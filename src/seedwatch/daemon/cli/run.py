@@ -79,7 +79,10 @@ def run(obj: Context, once: bool, cluster: bool) -> None:
             if any(r.error for r in results):
                 sys.exit(1)
             return
-        service.run_forever()
+        from seedwatch.daemon import websub
+
+        with websub.running(config, pipeline, sources):
+            service.run_forever()
 
 
 @click.command()
