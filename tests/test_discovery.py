@@ -110,6 +110,18 @@ def test_a_page_without_feed_links_is_tried_at_common_feed_paths(
     assert sources_of(config)[0]["url"] == server.url("/index.xml")
 
 
+def test_a_page_whose_feed_links_are_dead_is_tried_at_common_paths_too(
+    server: LocalServer, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The V8 post names /blog.atom and /features.atom; neither is served here.
+    server.route("/feed/", Reply(body=rss(2, base=server.url("/")), content_type="text/xml"))
+    page = server.route("/blog/emscripten-standalone-wasm", html("v8_standalone_wasm.html"))
+    code, _, err = cli(capsys, "--config", str(config), "sources", "add", "v8", page)
+    assert code == 0, err
+    assert sources_of(config)[0]["url"] == server.url("/feed/")
+    assert server.hits("/blog.atom") and server.hits("/features.atom")
+
+
 def test_a_page_with_no_feed_at_all_is_an_error_that_adds_nothing(
     server: LocalServer, config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,9 +8,9 @@ Given a URL, ``discover`` fetches it and says what it is:
   as well;
 - another **page**: its feeds are found, in this order, as feed readers find
   them: ``<link rel="alternate">`` (and ``rel="feed"``) of RSS, Atom, RDF and
-  JSON Feed types in the page; when the page names none, a few common paths
-  of the site (``/feed/``, ``/rss.xml``, ``/index.xml``...), stopping at the
-  first that answers with a feed.
+  JSON Feed types in the page; when none of them is a feed, a few common
+  paths of the site (``/feed/``, ``/rss.xml``, ``/index.xml``...), stopping
+  at the first that answers with a feed.
 
 Every candidate is fetched and parsed before it is offered (a link's type
 proves nothing: WordPress names its JSON API ``application/json`` too), at
@@ -24,6 +24,7 @@ then the page's order.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -95,6 +96,8 @@ class Found:
     candidates: int = 0  # candidates named or guessed
     checked: int = 0  # candidates fetched
     rejected: list[str] = field(default_factory=list)  # candidate: why it is no feed
+    links: int = 0  # feed links the page names
+    tried_paths: bool = False  # the common feed paths were tried
 
     @property
     def best(self) -> Feed | None:
@@ -158,12 +161,14 @@ class Discovery:
         if forum is not None:
             return forum
         found = Found(document.url, "page")
-        links = page_links(document)
-        candidates = [(u, t, k, "link") for u, t, k in links]
-        if not candidates:
+        found.links = len(page_links(document))
+        self._verify(found, [(u, t, k, "link") for u, t, k in page_links(document)],
+                     stop_at_first=False)  # fmt: skip
+        if not found.feeds:
             root = f"{urlsplit(document.url).scheme}://{urlsplit(document.url).netloc}"
-            candidates = [(root + path, None, None, "path") for path in COMMON_PATHS]
-        self._verify(found, candidates, stop_at_first=not links)
+            found.tried_paths = True
+            paths = [(root + path, None, None, "path") for path in COMMON_PATHS]
+            self._verify(found, paths, stop_at_first=True)
         return found
 
     # -- steps ----------------------------------------------------------------
@@ -214,7 +219,7 @@ class Discovery:
     def _verify(
         self,
         found: Found,
-        candidates: list[tuple[str, str | None, str | None, str]],
+        candidates: Sequence[tuple[str, str | None, str | None, str]],
         *,
         stop_at_first: bool,
     ) -> None:

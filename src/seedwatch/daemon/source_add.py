@@ -75,11 +75,12 @@ def add(
 
 def _choose(feeds: list[Any], url: str, found: Any, first: bool) -> Any:
     if not feeds:
-        looked = "its <link rel=alternate> feeds" if found.candidates else "no feed links"
+        looked = [f"the {found.links} feed link(s) the page names"] if found.links else []
+        if found.tried_paths:
+            looked.append("common feed paths of the site")
         raise UserError(
-            f"no feed found at {url}: checked {found.checked} candidate(s) ({looked}"
-            f"{', then common feed paths' if found.rejected and not found.feeds else ''}); "
-            f"add a feed URL, or a page kind with --kind and --parser"
+            f"no feed found at {url}: checked {found.checked} candidate(s) "
+            f"({', then '.join(looked)}); add a feed URL, or a page source with --parser"
         )
     if len(feeds) == 1 or first:
         return feeds[0]
