@@ -47,6 +47,14 @@ typecheck: $(VENV)/.installed-test
 
 check: lint typecheck test
 
+# The parser fuzzer's long profile (tests/test_fuzz_parsers.py): random mutations
+# of the real test documents for FUZZ_SECONDS in all; the smallest document that
+# broke a parser is kept in fuzz-findings/ (make test runs a short, fixed profile).
+FUZZ_SECONDS ?= 600
+fuzz: $(VENV)/.installed-test
+	SEEDWATCH_FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) -m pytest tests/test_fuzz_parsers.py \
+	  -p no:cacheprovider -o timeout=0 -q
+
 bench: $(VENV)/.installed-test
 	$(PY) bench/parse_feeds.py
 

@@ -13,6 +13,9 @@ of PyYAML's safe loader it:
   copied out, and a document over ``MAX_NODES`` nodes or ``MAX_DEPTH`` levels
   (a YAML "billion laughs", merge-key bombs, recursive aliases) is refused
   before anything is constructed, in time linear in the document's size;
+- keeps a scalar that looks like a date or an integer but is none
+  (``2024-13-45``, an integer of 5,000 digits, which ``int`` refuses) as
+  the string it is, rather than failing the whole document;
 - bounds nesting while composing, because libyaml's Cython composer recurses
   on the C stack and crashes the interpreter (SIGSEGV) on ~100,000 nested
   ``[`` (PyYAML 6.0.3). The C *parser* is kept (it is iterative); the node
@@ -99,6 +102,24 @@ def _construct_binary(loader: yaml.SafeLoader, node: Node) -> str | bytes:
         return data
 
 
+def _lenient(
+    construct: Any,
+) -> Any:
+    """A scalar constructor that keeps the text when the value it names cannot exist."""
+
+    def apply(loader: yaml.SafeLoader, node: Node) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, OverflowError):
+            return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+    return apply
+
+
+SafeLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _lenient(yaml.SafeLoader.construct_yaml_timestamp)
+)
+SafeLoader.add_constructor("tag:yaml.org,2002:int", _lenient(yaml.SafeLoader.construct_yaml_int))
 SafeLoader.add_constructor("!binary", _construct_binary)
 SafeLoader.add_constructor("tag:yaml.org,2002:binary", _construct_binary)
 

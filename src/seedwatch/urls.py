@@ -16,11 +16,14 @@ sessions, the fetcher's redirect hops):
   an http source's origin; never to another port or host, nor over plain
   http for an https source;
 - ``same_origin``: where a redirect may re-send a request's body.
+
+``join`` resolves a link found in a document: hostile documents hold links
+``urljoin`` refuses (``http://[``), which are no links at all.
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
@@ -53,6 +56,17 @@ _TRACKING = frozenset(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+def join(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``; ``None`` when either is no valid URL
+    (an unclosed IPv6 bracket, a port out of range)."""
+    try:
+        url = urljoin(base, href)
+        urlsplit(url).port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError:
+        return None
+    return url
+
+
 def _is_tracking(name: str) -> bool:
     name = name.lower()
     return name in _TRACKING or name.startswith(_TRACKING_PREFIXES)
@@ -62,21 +76,28 @@ def canonical_url(url: str | None) -> str | None:
     """The identity form of ``url``; ``None`` for empty or non-web URLs."""
     if not url:
         return None
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # "http://[", a port out of range: no URL to be identified by
+        return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
     query = urlencode(
         [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
     )
     host = parts.hostname.lower().rstrip(".")
-    port = parts.port
     netloc = host if port in (None, _DEFAULT_PORTS[parts.scheme.lower()]) else f"{host}:{port}"
     cleaned = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, ""))
     return str(canonicalize_url(cleaned, keep_fragments=False))
 
 
 def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    """The lower-cased host of ``url``; "" when it has none or is no valid URL."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 Origin = tuple[str, str, int]

@@ -174,6 +174,8 @@ def split(text: str, where: str = "document") -> FrontMatter | None:
             raise ParseError(
                 f"{where}: JSON front-matter error at line {exc.lineno}: {exc.msg}"
             ) from None
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number, [[[[... too deep
+            raise ParseError(f"{where}: JSON front-matter refused: {exc}") from None
         rest = text[end:]
         newline = re.match(r"[ \t]*\r?\n", rest)
         return FrontMatter(
@@ -196,6 +198,8 @@ def _load(fmt: str, raw: str, where: str) -> dict[str, Any]:
         raise ParseError(
             f"{where}: TOML front-matter error (lines counted from line 2): {exc}"
         ) from None
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number, [[[[... too deep
+        raise ParseError(f"{where}: TOML front-matter refused: {exc}") from None
 
 
 def _mapping(value: object, fmt: str, where: str) -> dict[str, Any]:
@@ -241,7 +245,10 @@ def as_datetime(value: object, zone: tzinfo = UTC) -> tuple[datetime | None, str
         return None, None
     text = value.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return as_datetime(date.fromisoformat(text), zone)
+        try:
+            return as_datetime(date.fromisoformat(text), zone)
+        except ValueError:  # "2024-13-45"
+            return None, None
     try:
         return as_datetime(datetime.fromisoformat(text), zone)
     except ValueError:
@@ -253,7 +260,7 @@ def as_datetime(value: object, zone: tzinfo = UTC) -> tuple[datetime | None, str
             warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
             first = dateutil_parser.parse(text, default=datetime(1900, 1, 1, 0, 0))
             second = dateutil_parser.parse(text, default=datetime(1901, 2, 2, 1, 1))
-    except (ValueError, OverflowError):
+    except (ValueError, ArithmeticError):  # decimal.InvalidOperation too, for "1e999" seconds
         return None, None
     if first.date() != second.date():  # "2020" or "March 2020": no day
         return None, None
@@ -368,6 +375,18 @@ def repair_mojibake(text: str) -> str:
 # -- bodies -----------------------------------------------------------------
 
 
+# markdown-it's link parser scans ahead from every "[" it meets: thousands of
+# them unclosed ("[[[[...", "[a [b [c ...") take minutes. No post has that many
+# links; past the limit, brackets are escaped and read as the text they are.
+_MAX_BRACKETS = 5000
+
+
+def _defused(body: str) -> str:
+    if body.count("[") <= _MAX_BRACKETS:
+        return body
+    return body.replace("\\", "\\\\").replace("[", "\\[")
+
+
 def strip_shortcodes(body: str) -> str:
     """Drop Hugo shortcodes and WordPress shortcode tags, keeping the text between them."""
     body = _HUGO_SHORTCODE.sub("", body)
@@ -468,7 +487,7 @@ class FrontMatterParser(Parser):
         if _extension(document) in _HTML_EXTENSIONS or "html" in (document.media_type or ""):
             rendered = body
         else:
-            rendered = self._markdown.render(body)
+            rendered = self._markdown.render(_defused(body))
         title = _text(meta.get("title"))
         guid = _text(meta.get("guid"))
         url = _item_url(meta, source)

@@ -9,15 +9,15 @@ share.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
 
+from seedwatch import jsondoc
 from seedwatch.errors import ParseError
+from seedwatch.urls import join
 
 # The version URL, and the key as it opens a document (what ``sniff`` looks for).
 VERSION_URL = re.compile(r"https?://jsonfeed\.org/version/1(?:\.1)?/?")
@@ -80,7 +80,7 @@ def _text(value: object) -> str | None:
 
 def _url(value: object, base: str) -> str | None:
     text = _text(value)
-    return urljoin(base, text) if text else None
+    return join(base, text) if text else None
 
 
 def _author_names(obj: Mapping[str, Any]) -> tuple[str, ...]:
@@ -101,7 +101,7 @@ def looks_like_json_feed(data: bytes) -> bool:
 def parse_json_feed(data: bytes, url: str) -> JsonFeed:
     """Read a JSON Feed document; ``ParseError`` naming ``url`` when it is not one."""
     try:
-        obj = json.loads(data.decode("utf-8-sig"))
+        obj = jsondoc.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ParseError(f"{url}: not a JSON Feed: invalid JSON ({exc})") from exc
     if not isinstance(obj, dict):

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
 from lxml import etree
@@ -36,7 +36,7 @@ from seedwatch.plugins.builtin.jsonfeed import (
     parse_json_feed,
 )
 from seedwatch.text import clean_text, html_to_text
-from seedwatch.urls import host_of
+from seedwatch.urls import host_of, join
 
 log = logging.getLogger(__name__)
 
@@ -198,8 +198,9 @@ def _resolve(url: str | None, base: str) -> str | None:
         return None
     url = url.strip()
     if not url or _is_absolute(url) or not base:
-        return url or None
-    return urljoin(base, url)
+        # as written (urljoin would also resolve "/../" in it), when it is a URL at all
+        return url if url and join(url, "") else None
+    return join(base, url)
 
 
 # -- feedparser entries ------------------------------------------------------------
@@ -368,11 +369,9 @@ def make_item(
         extra["comments"] = entry.comments
     guid_key = scoped_guid(entry.guid, scope) if entry.guid else None
     first, second = (entry.link, guid_key) if link_is_key else (guid_key, entry.link)
-    key = first or second
-    if key is None:
-        if not text:
-            return None
-        key = content_key(entry.title, text)
+    if not text.strip():  # neither text nor title: nothing to keep
+        return None
+    key = first or second or content_key(entry.title, text)
     return Item(
         key=key,
         text=text,
@@ -523,8 +522,8 @@ def feed_next_pages(document: Document) -> list[str]:
             for link in container.iterfind(f"{{{_ATOM}}}link"):
                 href = (link.get("href") or "").strip()
                 if link.get("rel") == rel and href:
-                    url = urljoin(link.base or document.url, href)
-                    if url != document.url and url not in pages:
+                    url = join(link.base or document.url, href)
+                    if url and url != document.url and url not in pages:
                         pages.append(url)
     if pages:
         return pages

@@ -245,7 +245,12 @@ class ForumParser(Parser):
         page = self.page(document)
         thread = self.thread(page)
         site = page.meta("og:site_name")
-        items = [self.item(page, post, thread, site) for post in self.posts(page)]
+        # A post with no text of its own (only quotes, an emptied body) holds nothing.
+        items = [
+            item
+            for item in (self.item(page, post, thread, site) for post in self.posts(page))
+            if item.text.strip()
+        ]
         if not items:
             raise ParseError(self.why_empty(page))
         return items

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
@@ -24,6 +24,7 @@ from lxml.html import HtmlElement
 
 from seedwatch.errors import ParseError
 from seedwatch.models import Document, Quote
+from seedwatch.urls import join
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -174,7 +175,7 @@ class Page:
         no site URL of its own)."""
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             return None
-        url = urljoin(self.base, href.strip())
+        url = join(self.base, href.strip())
         return url if netloc(url) else None
 
     @property
@@ -206,11 +207,10 @@ def load(document: Document) -> Page:
         attr(root, "//link[@rel='alternate'][starts-with(@href, 'http')]/@href"),
     ]
     base_href = attr(root, "//base/@href")
-    site_url = next(
-        (u for u in (urljoin(base_href or "", h) for h in hints if h) if netloc(u)), None
-    )
-    if base_href:
-        base = urljoin(document.url, base_href)
+    site_url = next((u for u in (join(base_href or "", h) for h in hints if h) if netloc(u)), None)
+    base_url = join(document.url, base_href) if base_href else None
+    if base_url:
+        base = base_url
     elif doc_host or not site_url:
         base = document.url
     else:
@@ -231,8 +231,9 @@ def numbered_links(page: Page, anchors: list[HtmlElement]) -> dict[int, str]:
     for a in anchors:
         label = text_of(a)
         url = page.url(a.get("href"))
-        if label.isdigit() and url:
-            links[int(label)] = url
+        page_number = small_int(label)
+        if page_number is not None and url:
+            links[page_number] = url
     return links
 
 
@@ -247,8 +248,14 @@ def number(text: str | None) -> int | None:
     match = re.search(r"\d[\d,.\u00a0 ]*", text)
     if not match:
         return None
-    digits = re.sub(r"\D", "", match.group(0))
-    return int(digits) if digits else None
+    return small_int(re.sub(r"\D", "", match.group(0)))
+
+
+def small_int(digits: str) -> int | None:
+    """``digits`` as a number when they are up to nine decimal digits: a page or post
+    count a page states. Longer is no real count (and int() refuses 4,300 digits);
+    ``isdigit`` is not enough (``int("²")`` raises)."""
+    return int(digits) if digits.isdecimal() and len(digits) <= 9 else None
 
 
 # -- quotes ----------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def from_iso(value: str | None, zone: tzinfo = UTC) -> datetime | None:
     except ValueError:
         try:
             parsed = dateutil_parser.isoparse(value.strip())
-        except (ValueError, OverflowError):
+        except (ValueError, ArithmeticError):  # decimal.InvalidOperation for '1e999' seconds
             return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
 
@@ -91,7 +91,7 @@ def from_text(
     if _DATEISH.search(text):
         try:
             parsed = dateutil_parser.parse(text, dayfirst=dayfirst, fuzzy=True)
-        except (ValueError, OverflowError):
+        except (ValueError, ArithmeticError):
             parsed = None
         if parsed is not None:
             return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
@@ -134,9 +134,16 @@ def _on_day(day: date, clock: str, zone: tzinfo) -> datetime:
     if clock.strip():
         try:
             at = dateutil_parser.parse(clock, default=datetime(2000, 1, 1)).time()
-        except (ValueError, OverflowError):
+        except (ValueError, ArithmeticError):
             at = time()
     return datetime.combine(day, at).replace(tzinfo=zone)
+
+
+# Longer texts are no date a board prints, and dateparser's time grows with the
+# text and with each language it tries (a mangled 1 MB post date took minutes).
+_DATEPARSER_MAX = 100
+_LETTERS = re.compile(r"[^\W\d_]")
+_MERIDIEM = re.compile(r"\b[ap]\.?m\b\.?", re.I)
 
 
 def _dateparser(text: str, zone: tzinfo, fetched: datetime | None) -> datetime | None:
@@ -145,6 +152,9 @@ def _dateparser(text: str, zone: tzinfo, fetched: datetime | None) -> datetime |
     Imported here, not at the top: dateparser takes a sixth of a second to
     import, which every command that builds the plugins would pay.
     """
+    if len(text) > _DATEPARSER_MAX or not _LETTERS.search(_MERIDIEM.sub("", text)):
+        # too long for a date, or digits only, which dateutil has refused already
+        return None
     import dateparser
 
     settings: dict[str, object] = {"RETURN_AS_TIMEZONE_AWARE": False}
@@ -152,7 +162,7 @@ def _dateparser(text: str, zone: tzinfo, fetched: datetime | None) -> datetime |
         settings["RELATIVE_BASE"] = fetched.astimezone(zone).replace(tzinfo=None)
     try:
         parsed = dateparser.parse(text, settings=settings)
-    except (ValueError, OverflowError, TypeError):
+    except (ValueError, ArithmeticError, TypeError):
         return None
     return parsed.replace(tzinfo=zone) if parsed is not None else None
 

@@ -25,7 +25,6 @@ watch ``/t/<id>.json`` (or the topic's RSS feed).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, cast
@@ -35,6 +34,7 @@ import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
+from seedwatch import jsondoc
 from seedwatch.contracts import MAX_LIVE_PAGES, Parser
 from seedwatch.errors import ParseError
 from seedwatch.hookspecs import hookimpl
@@ -52,10 +52,12 @@ from seedwatch.plugins.builtin.forums.common import (
     key,
     netloc,
     number,
+    small_int,
     take_quotes,
     text_of,
 )
 from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
+from seedwatch.urls import join
 
 _GENERATOR = re.compile(r"<meta\b[^>]*name=[\"']generator[\"'][^>]*content=[\"']Discourse", re.I)
 _SUPPORT = ("crawler-post", "discourse-cdn", "data-discourse-setup", "/t/", "discourse")
@@ -214,7 +216,7 @@ class DiscourseParser(ForumParser):
         ):
             post_number = el.get("id", "").removeprefix("post_")
             body = first(el, f".//div[{has_class('post')} and @itemprop='text']")
-            if not post_number.isdigit() or body is None or not thread.id:
+            if small_int(post_number) is None or body is None or not thread.id:
                 continue
             quotes = _take_quotes(self, page.host, thread.id, body)
             stamp = first(el, f".//time[@itemprop='datePublished' or {has_class('post-time')}]")
@@ -229,7 +231,8 @@ class DiscourseParser(ForumParser):
                 author=author or None,
                 published=published,
                 updated=modified if modified and published and modified > published else None,
-                number=number(text_of(first(el, ".//*[@itemprop='position']"))) or int(post_number),
+                number=number(text_of(first(el, ".//*[@itemprop='position']")))
+                or small_int(post_number),
                 url=f"{thread.url}/{post_number}" if thread.url else None,
                 quotes=quotes,
             )
@@ -279,7 +282,7 @@ class DiscourseParser(ForumParser):
                 published=published,
                 updated=updated if updated and published and updated > published else None,
                 number=post_number,
-                url=urljoin(site_root, post_url) if site_root and post_url else None,
+                url=join(site_root, str(post_url)) if site_root and post_url else None,
                 quotes=quotes,
                 extra={"discourse_post_id": raw.get("id")} if raw.get("id") else {},
             )
@@ -362,8 +365,8 @@ class _JsonTopic:
     @classmethod
     def read(cls, document: Document) -> _JsonTopic:
         try:
-            data = json.loads(decode(document))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            data = jsondoc.loads(decode(document))
+        except ValueError as exc:  # UnicodeDecodeError too
             raise ParseError(f"{document.url}: not valid Discourse JSON: {exc}") from exc
         if not isinstance(data, Mapping):
             raise ParseError(f"{document.url}: not valid Discourse JSON: not an object")
@@ -377,8 +380,8 @@ class _JsonTopic:
 
 def _json_object(document: Document) -> Mapping[str, Any]:
     try:
-        data = json.loads(decode(document))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = jsondoc.loads(decode(document))
+    except ValueError as exc:  # UnicodeDecodeError too
         raise ParseError(f"{document.url}: not valid Discourse JSON: {exc}") from exc
     return data if isinstance(data, Mapping) else {}
 

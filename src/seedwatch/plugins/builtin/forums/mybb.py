@@ -190,7 +190,7 @@ class MyBBParser(ForumParser):
         pages.next = pages.next or page.url(
             attr(nav, f".//a[{has_class('pagination_next')}]/@href")
         )
-        total = re.search(r"\((\d+)\)", text_of(first(nav, f".//*[{has_class('pages')}]")))
+        total = re.search(r"\((\d{1,9})\)", text_of(first(nav, f".//*[{has_class('pages')}]")))
         if total:  # "Pages (2):"
             pages.last = int(total.group(1))
         elif pages.current is not None:

@@ -59,10 +59,12 @@ _SUPPORT = (
 _POST_P = re.compile(r"[?&;]p=(\d+)")
 _TOPIC_T = re.compile(r"[?&;]t=(\d+)")
 _EDITED = re.compile(r"Last edited by .+? on (.+?), edited \d+ times? in total", re.S)
-_PER_PAGE = re.compile(r"var per_page = '(\d+)'")
-_ON_PAGE = re.compile(r"var on_page = '(\d+)'")
-_START = re.compile(r"[?&;]start=(\d+)")
-_PAGE_OF = re.compile(r"Page (\d+) of (\d+)", re.I)
+_PER_PAGE = re.compile(r"var per_page = '(\d{1,9})'")
+_ON_PAGE = re.compile(r"var on_page = '(\d{1,9})'")
+_START = re.compile(r"[?&;]start=(\d{1,9})(?!\d)")
+# Counts a page states are read up to nine digits: more is no real count (and
+# int() refuses 4,300 digits).
+_PAGE_OF = re.compile(r"Page (\d{1,9}) of (\d{1,9})(?!\d)", re.I)
 
 _PROSILVER = f"//div[{has_class('post')} and starts-with(@id, 'p')]"
 _SUBSILVER = (
@@ -262,7 +264,7 @@ class PhpBBParser(ForumParser):
                 pages.current = pages.current or int(of.group(1))
                 pages.last = int(of.group(2))
             elif pages.current is not None:
-                pages.last = max(pages.current, *pages.links)
+                pages.last = max([pages.current, *pages.links])
             if pages.next is None:
                 pages.next = page.url(attr(nav, ".//a[@rel='next']/@href"))
         page.cache["pages"] = pages

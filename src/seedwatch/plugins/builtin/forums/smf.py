@@ -58,7 +58,7 @@ _MSG = re.compile(r"msg=?(\d+)")
 _TOPIC = re.compile(r"[?&;]topic=(\d+)")
 _QUOTE_FROM = re.compile(r"Quote from:\s*(.+?)\s+on\s+", re.S)
 _LAST_EDIT = re.compile(r"Last Edit:?\s*(.+?)\s+by\s+", re.S)
-_REPLY = re.compile(r"Reply #(\d+)")
+_REPLY = re.compile(r"Reply #(\d{1,9})(?!\d)")
 
 _LAST_MSG = re.compile(r"#msg(\d+)")
 # SMF 2.0 lists topics in table rows, 2.1 in div.windowbg blocks; both give the

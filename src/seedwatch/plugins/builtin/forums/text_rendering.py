@@ -147,6 +147,8 @@ class ForumTextParser(Parser):
                 extra["member"] = post.member
             if post.edited:
                 extra["edited"] = True
+            if not post.text.strip():
+                continue  # a post that only quotes others: nothing of its own to keep
             items.append(
                 Item(
                     key=post.key,

@@ -41,6 +41,7 @@ from seedwatch.plugins.builtin.forums.common import (
     has_class,
     number,
     numbered_links,
+    small_int,
     take_quotes,
     text_of,
 )
@@ -61,7 +62,7 @@ _SUPPORT = (
 )
 _POST_P = re.compile(r"[?&;]p=(\d+)")
 _EDITED = re.compile(r"Last edited by (.+?);\s*(.+?)\.?\s*(?:Reason:.*)?$", re.S)
-_PAGE_OF = re.compile(r"Page (\d+) of (\d+)", re.I)
+_PAGE_OF = re.compile(r"Page (\d{1,9}) of (\d{1,9})(?!\d)", re.I)  # see phpbb.py
 _VB5_THREAD = re.compile(r"/(\d+)-[^/?#]*(?:/page\d+)?/?(?:[?#]|$)")
 
 _LAST_POST = re.compile(r"#post(\d+)")
@@ -143,7 +144,7 @@ class VBulletinParser(ForumParser):
             author=self._author34(box, post_id),
             published=self._date34(page, box, post_id),
             updated=self._edited(page, box),
-            number=int(counter) if counter.isdigit() else number(text_of(count)),
+            number=small_int(counter) if counter.isdecimal() else number(text_of(count)),
             url=page.url(count.get("href")) if count is not None else None,
             quotes=quotes,
         )
@@ -293,8 +294,9 @@ class VBulletinParser(ForumParser):
         elif pages.current is not None:
             pages.last = max(pages.current, *pages.links) if pages.links else pages.current
         vb5_total = text_of(first(root, f"//*[{has_class('pagetotal')}]"))
-        if vb5_total.isdigit():
-            pages.last = int(vb5_total)
+        total = small_int(vb5_total)
+        if total is not None:
+            pages.last = total
         return pages
 
 

@@ -54,7 +54,7 @@ _SUPPORT = (
     "XenForo.",
     "xf_",
 )
-_SERVER_TIME = re.compile(r"serverTimeInfo:\s*\{\s*now:\s*(\d+),\s*today:\s*(\d+)")
+_SERVER_TIME = re.compile(r"serverTimeInfo:\s*\{\s*now:\s*(\d{1,12}),\s*today:\s*(\d{1,12})(?!\d)")
 _POST_ID = re.compile(r"(?:post[-:]\s*|[?&]id=|/posts/)(\d+)")
 _THREAD_ID = re.compile(r"/threads/(?:[^/]*\.)?(\d+)/?")
 

@@ -15,11 +15,11 @@ so the ``freshrss`` source kind walks the pages itself.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from seedwatch import jsondoc
 from seedwatch.contracts import Parser
 from seedwatch.errors import ParseError
 from seedwatch.models import Document, Item
@@ -41,7 +41,7 @@ def load_stream(document: Document) -> dict[str, Any]:
     """The decoded stream-contents object of ``document``; ``ParseError`` when
     it is not one (not JSON, or JSON without an ``items`` list)."""
     try:
-        data = json.loads(document.text())
+        data = jsondoc.loads(document.text())
     except ValueError as exc:
         raise ParseError(
             f"{document.url}: not JSON ({exc}); expected a Google Reader stream"
@@ -116,7 +116,9 @@ class GReaderJsonParser(Parser):
         for n, entry in enumerate(data["items"]):
             if not isinstance(entry, dict):
                 raise ParseError(f"{document.url}: entry {n} of 'items' is not an object")
-            yield self._item(document, entry, source, n)
+            item = self._item(document, entry, source, n)
+            if item.text.strip():  # an entry with neither text nor title holds nothing
+                yield item
 
     def _item(self, document: Document, entry: dict[str, Any], source: str | None, n: int) -> Item:
         gid = _str(entry.get("id"))
@@ -141,9 +143,13 @@ class GReaderJsonParser(Parser):
         usec = entry_usec(entry)
         if usec is not None:
             extra["crawled"] = datetime.fromtimestamp(usec / 1_000_000, UTC).isoformat()
+        text = html_to_text(html) if html else ""
+        if not text.strip() and title:  # as the rss parser does: the title is all there is
+            text = title
+            extra["text_from"] = "title"
         return Item(
             key=key,
-            text=html_to_text(html) if html else "",
+            text=text,
             parser=NAME,
             source=source,
             url=url,

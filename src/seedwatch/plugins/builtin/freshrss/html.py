@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import NoReturn
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import lxml.html
 from lxml import etree
@@ -38,6 +38,7 @@ from seedwatch.errors import ParseError
 from seedwatch.models import Document, Item
 from seedwatch.plugins.builtin.freshrss.common import greader_item_id, item_key, join_authors
 from seedwatch.text import element_to_text
+from seedwatch.urls import join
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,9 @@ class FreshRSSHtmlParser(Parser):
         view = "user-query" if "api" in classes else None
         view = view or next((v for v in ("normal", "reader") if v in classes), None)
         for block in blocks:
-            yield self._item(document, block, view)
+            item = self._item(document, block, view)
+            if item.text.strip():  # neither text nor title: nothing to keep
+                yield item
 
     def next_pages(self, document: Document) -> Iterator[str]:
         try:
@@ -142,8 +145,9 @@ class FreshRSSHtmlParser(Parser):
         if more is None:
             return
         href = more.get("href") or more.get("formaction")
-        if href:
-            yield _without_ajax(urljoin(document.url, href))
+        url = join(document.url, href) if href else None
+        if url:
+            yield _without_ajax(url)
 
     # -- helpers -------------------------------------------------------------
 
@@ -202,7 +206,7 @@ class FreshRSSHtmlParser(Parser):
                 f".//li[{_has('link')}]/a[@href]",
             )
             href = link.get("href") if link is not None else None
-        url = urljoin(document.url, href) if href else None
+        url = join(document.url, href) if href else None
         text_el = _first(content, f".//div[{_has('text')}]")
         if text_el is None:
             raise ParseError(
@@ -216,7 +220,9 @@ class FreshRSSHtmlParser(Parser):
             )
         match = _ENTRY_ID.match(flux_id)
         entry_id = block.get("data-entry") or (match.group(1) if match else None)
-        guid = greader_item_id(entry_id) if entry_id and entry_id.isdigit() else None
+        # an entry id is a microsecond timestamp: 16 digits, 20 at most for 64 bits
+        numeric = entry_id if entry_id and entry_id.isdecimal() and len(entry_id) <= 20 else None
+        guid = greader_item_id(numeric) if numeric else None
         key = item_key(url, guid, document.url) or f"{NAME}:{flux_id}"
         extra: dict[str, object] = {}
         if entry_id:
@@ -226,9 +232,13 @@ class FreshRSSHtmlParser(Parser):
             extra["feed"] = feed
         if view:
             extra["view"] = view
+        text = element_to_text(text_el)
+        if not text.strip() and title:  # as the rss parser does: the title is all there is
+            text = title
+            extra["text_from"] = "title"
         return Item(
             key=key,
-            text=element_to_text(text_el),
+            text=text,
             parser=NAME,
             source=document.source.id if document.source else None,
             url=url,

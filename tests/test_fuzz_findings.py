@@ -1,0 +1,225 @@
+"""What the parser fuzzer found (tests/test_fuzz_parsers.py), each as its smallest
+example: every one raised something other than ParseError, ran away in time, or
+yielded an item with no text, before its fix."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from fuzzing import DATA, check, registry
+from seedwatch import jsondoc, safeyaml
+from seedwatch.errors import ParseError
+from seedwatch.models import Document, Item
+from seedwatch.plugins.builtin.forums import dates
+from seedwatch.plugins.builtin.forums.common import number, small_int
+from seedwatch.testing.documents import make_document
+from seedwatch.urls import join
+
+
+def items(parser: str, document: Document) -> list[Item]:
+    """The parser's items, after the fuzzer's invariant held on the document."""
+    return check(registry().parsers[parser], document)
+
+
+def fixture(path: str) -> bytes:
+    return (DATA / path).read_bytes()
+
+
+def doc(content: bytes | str, url: str = "https://example.org/t/1", media: str = "text/html"):
+    return make_document(content, url=url, media_type=media)
+
+
+# -- links urljoin refuses ------------------------------------------------------------
+
+
+def test_join_gives_none_for_a_link_that_is_no_url() -> None:
+    assert join("https://example.org/a/", "b") == "https://example.org/a/b"
+    assert join("https://example.org/", "http://[") is None
+    assert join("https://example.org/", "http://example.org:99999999/") is None
+
+
+_HREF = re.compile(rb'href="[^"]*"')
+
+
+@pytest.mark.parametrize(
+    ("parser", "path"),
+    [
+        ("invision", "forum/handmade/invision4_topic.html"),
+        ("freshrss-html", "freshrss/handmade_user_query_share_html.html"),
+        ("xenforo", "forum/xenforo2/xenforo_community_dark_theme_option.html"),
+        ("rss", "feeds/atom_github_commits_miniflux.xml"),
+    ],
+)
+def test_a_page_whose_links_are_unclosed_ipv6_brackets_still_parses(parser: str, path: str) -> None:
+    content = _HREF.sub(b'href="http://["', fixture(path))
+    found = items(parser, doc(content, media="application/xml" if path.endswith("xml") else None))
+    assert found
+    assert all(item.url is None or "[" not in item.url for item in found)
+
+
+def test_a_json_feed_item_url_that_is_no_url_is_left_out() -> None:
+    feed = json.loads(fixture("feeds/jsonfeed_v1_1_handmade.json"))
+    feed["items"][0]["url"] = "http://["
+    found = items("rss", doc(json.dumps(feed), media="application/feed+json"))
+    assert len(found) == len(feed["items"])
+    assert found[0].url is None
+
+
+# -- JSON nested deeper than the stack, and integers int() refuses --------------------
+
+DEEP = "[" * 200_000 + "]" * 200_000
+
+
+def test_jsondoc_refuses_deep_nesting_and_huge_integers_as_value_errors() -> None:
+    with pytest.raises(ValueError):
+        jsondoc.loads(DEEP)
+    with pytest.raises(ValueError):
+        jsondoc.loads("9" * 5000)
+    assert jsondoc.loads('{"a": [1]}') == {"a": [1]}
+
+
+@pytest.mark.parametrize(
+    ("parser", "content"),
+    [
+        ("discourse", '{"post_stream": {"posts": ' + DEEP + "}}"),
+        ("greader-json", '{"items": ' + DEEP + "}"),
+        ("rss", '{"version": "https://jsonfeed.org/version/1.1", "items": ' + DEEP + "}"),
+        ("discourse", '{"post_stream": {"posts": []}, "id": ' + "9" * 5000 + "}"),
+        ("greader-json", '{"items": [], "updated": ' + "9" * 5000 + "}"),
+    ],
+)
+def test_hostile_json_is_a_parse_error(parser: str, content: str) -> None:
+    with pytest.raises(ParseError):
+        list(registry().parsers[parser].parse(doc(content, media="application/json")))
+
+
+# -- numbers and dates a page states --------------------------------------------------
+
+
+def test_phpbb_pagination_without_numbered_links() -> None:
+    html = """<html><head><title>T - Board</title></head><body>
+    <div class="pagination"><strong>1</strong></div>
+    <div id="p1" class="post bg2"><div class="postbody"><div class="content">Hello there</div>
+    </div></div></body></html>"""
+    found = items("phpbb", doc(html, url="https://example.org/viewtopic.php?t=1"))
+    assert [i.text for i in found] == ["Hello there"]
+
+
+def test_numbers_of_thousands_of_digits_are_no_numbers() -> None:
+    assert number("#1,326") == 1326
+    assert number("#" + "9" * 5000) is None
+    assert small_int("²") is None  # isdigit() says yes, int() says no
+    assert small_int("12") == 12
+
+
+def test_a_mybb_post_number_of_5000_digits() -> None:
+    html = fixture("forum/mybb/showthread-tid1-page2.html")
+    mangled = re.sub(rb">#(\d+)<", b">#" + b"9" * 5000 + b"<", html)
+    assert mangled != html
+    found = items("mybb", doc(mangled, url="https://example.org/showthread.php?tid=1&page=2"))
+    assert found and all(i.thread and i.thread.post_number is None for i in found)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "Page 1 of " + "9" * 5000,
+        "Page " + "9" * 5000 + " of 3",
+    ],
+)
+def test_a_claimed_page_count_of_5000_digits(page: str) -> None:
+    html = fixture("forum/vbulletin3/vozforums_vi_page1of3.html")
+    assert b"Page 1 of 3" in html
+    mangled = html.replace(b"Page 1 of 3", page.encode())
+    assert items("vbulletin", doc(mangled, url="https://example.org/showthread.php?t=1"))
+
+
+def test_a_long_mangled_post_date_is_no_date_and_costs_no_time() -> None:
+    # dateparser on a 1 MB "date" took minutes (a runaway, not a speed figure)
+    assert dates.from_text("Today, " + "x1 " * 300_000) is None
+    assert dates.from_text("0-21-2026, 0:55 PM") is None  # digits dateutil refused
+    assert dates.from_text("2021 13:999999999999999999999999999999") is None  # decimal error
+    assert dates.from_text("Hôm nay, 16:21", fetched=dates.from_iso("2024-05-01T10:00:00Z"))
+
+
+# -- front-matter ---------------------------------------------------------------------
+
+
+def test_front_matter_with_an_impossible_date_keeps_the_post_without_a_date() -> None:
+    post = "---\ntitle: T\ndate: 2024-13-45\n---\nBody text.\n"
+    [item] = items("frontmatter", doc(post, url="file:///x.md", media="text/markdown"))
+    assert item.published is None
+    assert item.text == "Body text."
+
+
+def test_front_matter_with_an_unreadable_dateutil_date() -> None:
+    post = "---\ntitle: T\ndate: 2021-04-24T13:999999999999999999999999999999:33\n---\nBody.\n"
+    [item] = items("frontmatter", doc(post, url="file:///x.md", media="text/markdown"))
+    assert item.published is None
+
+
+def test_front_matter_integers_of_5000_digits() -> None:
+    post = "---\ntitle: T\nweight: " + "9" * 5000 + "\n---\nBody.\n"
+    [item] = items("frontmatter", doc(post, url="file:///x.md", media="text/markdown"))
+    assert item.extra["weight"] == "9" * 5000  # kept as the text it is
+    for block in ("+++\nweight = " + "9" * 5000 + "\n+++\nBody.\n", '{"w": ' + DEEP + "}\nBody"):
+        with pytest.raises(ParseError):
+            list(registry().parsers["frontmatter"].parse(doc(block, url="file:///x.md")))
+
+
+def test_safeyaml_keeps_impossible_scalars_as_text() -> None:
+    loaded = safeyaml.load("a: 2024-13-45\nb: 2024-01-02\nc: 0x1F\nd: " + "1" * 5000)
+    assert loaded["a"] == "2024-13-45"
+    assert loaded["b"].isoformat() == "2024-01-02"
+    assert loaded["c"] == 31
+    assert loaded["d"] == "1" * 5000
+
+
+# -- items with no text ---------------------------------------------------------------
+
+
+def test_a_forum_post_with_an_empty_body_is_no_item() -> None:
+    html = fixture("forum/handmade/invision4_topic.html")
+    emptied = re.sub(
+        rb"(<div[^>]*data-role='commentContent'[^>]*>).*?(</div>)",
+        rb"\1\2",
+        html,
+        count=1,
+        flags=re.S,
+    )
+    assert emptied != html
+    before = items("invision", doc(html, url="https://example.org/topic/1-x/"))
+    after = items("invision", doc(emptied, url="https://example.org/topic/1-x/"))
+    assert len(after) == len(before) - 1
+
+
+def test_a_greader_entry_without_content_has_its_title_as_text() -> None:
+    stream = json.loads(fixture("freshrss/greader-api/reading-list-page4.json"))
+    entry = stream["items"][0]
+    entry.pop("summary", None)
+    entry.pop("content", None)
+    [item] = items("greader-json", doc(json.dumps(stream), media="application/json"))
+    assert item.text == entry["title"]
+    assert item.extra["text_from"] == "title"
+    entry.pop("title")
+    assert items("greader-json", doc(json.dumps(stream), media="application/json")) == []
+
+
+def test_markdown_with_thousands_of_unclosed_brackets_is_read_in_bounded_time() -> None:
+    body = "[a " * 100_000  # "[[[[..." too
+    # markdown-it's link parser scanned ahead from each "[": minutes for 400 kB
+    post = "---\ntitle: T\n---\n" + body
+    [item] = items("frontmatter", doc(post, url="file:///x.md", media="text/markdown"))
+    assert item.text.startswith(body[:50])
+
+
+def test_a_freshrss_article_without_text_has_its_title_as_text() -> None:
+    html = fixture("freshrss/handmade_user_query_share_html.html")
+    emptied = re.sub(rb'(<div class="text">).*?(</div>)', rb"\1\2", html, count=1, flags=re.S)
+    assert emptied != html
+    found = items("freshrss-html", doc(emptied, url="https://example.org/i/?a=rss"))
+    assert found[0].extra["text_from"] == "title"
+    assert found[0].text == found[0].title
