@@ -46,6 +46,7 @@ _FETCHED = datetime(2026, 11, 21, tzinfo=UTC)
 # catch runaways (a loop over a claimed page count, quadratic scanning, a
 # document inflated into gigabytes), not slowness.
 SECONDS_PER_DOCUMENT = 10.0
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 MEMORY_GROWTH_BYTES = 1024 * 1024 * 1024
 
 
@@ -390,7 +391,8 @@ def mutated(
     content = seed.document.content
     for mutation in draw(st.lists(mutations, min_size=1, max_size=4)):
         content = mutation(content)
-    document = replace(seed.document, content=content)
+    # no fetch hands a parser more than max_bytes (20 MiB by default)
+    document = replace(seed.document, content=content[:MAX_DOCUMENT_BYTES])
     url = draw(st.sampled_from(_DOCUMENT_URLS))
     if url is not None:
         document = replace(document, url=url)

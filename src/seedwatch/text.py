@@ -31,6 +31,18 @@ _TYPOGRAPHIC = str.maketrans(
 )  # fmt: skip
 _WS = re.compile(r"\s+")
 # Characters that render as nothing: zero-width spaces/joiners, BOM, soft hyphen.
+# What an XML tree cannot hold (lxml refuses it when a tree is edited: a tail
+# moved by drop_tree); browsers do not show it either.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def markup_safe(text: str) -> str:
+    """``text`` without the characters an lxml tree cannot hold (C0 controls but
+    tab and line ends, lone surrogates, U+FFFE/U+FFFF): HTML from servers before
+    it is parsed."""
+    return _NOT_XML.sub("", text)
+
+
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
@@ -141,7 +153,7 @@ def html_to_text(html: str | bytes, *, drop: frozenset[str] = _DROP) -> str:
     if not html.strip():
         return ""
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        root = lxml.html.fragment_fromstring(markup_safe(html), create_parent="div")
     except (etree.ParserError, ValueError):
         return clean_text(html)
     return element_to_text(root, drop=drop)

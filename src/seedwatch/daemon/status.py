@@ -3,6 +3,8 @@
 The same rows make ``seedwatch status`` (a terminal table) and the status
 page at ``/`` of the health server (plain HTML with an inline SVG chart of
 the last 7 days, no external assets), so both always tell the same truth.
+Every text from the state (errors, reasons, URLs: server text) is escaped for
+its medium: HTML-escaped on the page, control characters escaped in the table.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from seedwatch.daemon.metrics import source_health
 from seedwatch.daemon.schedule import effective_url
 from seedwatch.models import Source
 from seedwatch.state.store import SourceState
+from seedwatch.terminal import printable
 
 DAYS = 7
 _BLOCKS = "·▁▂▃▄▅▆▇█"  # a dot for a day with nothing
@@ -110,7 +113,16 @@ def sparkline(values: Sequence[int]) -> str:
 
 
 def text_table(table: Sequence[SourceRow], now: datetime) -> str:
-    header = ("SOURCE", "STATE", "LAST POLL", "OUTCOME", "NEXT POLL", "7 DAYS", "ITEMS", "ERRORS")
+    header: tuple[str, ...] = (
+        "SOURCE",
+        "STATE",
+        "LAST POLL",
+        "OUTCOME",
+        "NEXT POLL",
+        "7 DAYS",
+        "ITEMS",
+        "ERRORS",
+    )
     lines = [header]
     notes = []
     for r in table:
@@ -132,6 +144,10 @@ def text_table(table: Sequence[SourceRow], now: datetime) -> str:
             notes.append(f"  {r.id}: parked: {r.parked_reason}; `seedwatch sources resume {r.id}`")
         if r.last_error:
             notes.append(f"  {r.id}: {r.consecutive_errors} failure(s) in a row: {r.last_error}")
+    # Errors, reasons and moved URLs hold server text: one line each, nothing a
+    # terminal would act on.
+    lines = [(*(printable(cell) for cell in line),) for line in lines]
+    notes = [printable(note) for note in notes]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = [
         "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()

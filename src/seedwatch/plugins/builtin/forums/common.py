@@ -24,6 +24,7 @@ from lxml.html import HtmlElement
 
 from seedwatch.errors import ParseError
 from seedwatch.models import Document, Quote
+from seedwatch.text import markup_safe
 from seedwatch.urls import join
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
@@ -196,7 +197,7 @@ def load(document: Document) -> Page:
     if "<" not in html[:2048] and "<" not in html:
         raise ParseError(f"{document.url}: not an HTML page")
     try:
-        root = lxml.html.document_fromstring(html)
+        root = lxml.html.document_fromstring(markup_safe(html))
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"{document.url}: unreadable HTML: {exc}") from exc
     doc_host = netloc(document.url)

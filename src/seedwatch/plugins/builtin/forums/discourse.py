@@ -57,6 +57,7 @@ from seedwatch.plugins.builtin.forums.common import (
     text_of,
 )
 from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
+from seedwatch.text import markup_safe
 from seedwatch.urls import join
 
 _GENERATOR = re.compile(r"<meta\b[^>]*name=[\"']generator[\"'][^>]*content=[\"']Discourse", re.I)
@@ -403,7 +404,9 @@ def _fragment(cooked: str) -> HtmlElement:
     if not cooked.strip():
         return lxml.html.Element("div")
     try:
-        return cast(HtmlElement, lxml.html.fragment_fromstring(cooked, create_parent="div"))
+        return cast(
+            HtmlElement, lxml.html.fragment_fromstring(markup_safe(cooked), create_parent="div")
+        )
     except (etree.ParserError, ValueError):
         return lxml.html.Element("div")
 

@@ -37,7 +37,7 @@ from seedwatch.contracts import Parser
 from seedwatch.errors import ParseError
 from seedwatch.models import Document, Item
 from seedwatch.plugins.builtin.freshrss.common import greader_item_id, item_key, join_authors
-from seedwatch.text import element_to_text
+from seedwatch.text import element_to_text, markup_safe
 from seedwatch.urls import join
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class FreshRSSHtmlParser(Parser):
         if not text.strip():
             raise ParseError(f"{document.url}: empty document, not a FreshRSS page")
         try:
-            root: lxml.html.HtmlElement = lxml.html.document_fromstring(text)
+            root: lxml.html.HtmlElement = lxml.html.document_fromstring(markup_safe(text))
         except (etree.ParserError, ValueError) as exc:
             raise ParseError(f"{document.url}: not readable as HTML: {exc}") from exc
         return root
