@@ -260,7 +260,9 @@ def test_crawl_delay_of_robots_txt_spaces_the_hosts_requests(server: LocalServer
             f.fetch(page, source=forum, local_ok=True)
         assert f.gate.spacing("127.0.0.1") == 0.3
     starts = [r.at for r in server.requests if r.path.startswith("/p/")]
-    assert min(b - a for a, b in itertools.pairwise(starts)) >= 0.29
+    # Arrival times at the server: one request's handling delayed by a busy
+    # machine shortens its gap to the next; unspaced requests arrive ~1 ms apart.
+    assert min(b - a for a, b in itertools.pairwise(starts)) >= 0.2
 
 
 # -- through the daemon ---------------------------------------------------------------
