@@ -364,14 +364,30 @@ def test_a_failing_source_is_parked_then_recovers_by_itself(
 # -- the process ---------------------------------------------------------------------------
 
 
+_started: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_daemon_outlives_its_test() -> Iterator[None]:
+    # A failed assertion must not leave a daemon polling after the run.
+    yield
+    while _started:
+        proc = _started.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def daemon(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "seedwatch", "--config", str(config), "run"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
     )
+    _started.append(proc)
+    return proc
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
