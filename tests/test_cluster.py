@@ -28,11 +28,15 @@ from seedwatch.corpus import NAME_RE
 from seedwatch.state.postgres import engine_url
 from seedwatch.text import fingerprint_hex
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-
 SOURCES = 300
 ITEMS = 3 * SOURCES + 1
 PER_HOST = 2
+# A guard against a hung cluster, not a speed target: the tests return as soon as
+# the work is done, but a loaded 2-core machine takes several times as long as a
+# quiet one (50 s was passed under load), and speed is measured in bench/scale_out.py.
+DEADLINE = 300.0
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(DEADLINE + 60)]
 
 
 def write_config(tmp_path: Path, server: LocalServer, pg_url: str) -> Path:
@@ -151,7 +155,7 @@ def test_three_nodes_ingest_every_item_exactly_once(
     cluster: tuple[Path, Queue], server: LocalServer, tmp_path: Path
 ) -> None:
     config, queue = cluster
-    deadline = time.monotonic() + 50
+    deadline = time.monotonic() + DEADLINE
     nodes = [start_node(config, tmp_path / f"node{n}.log", "--cluster") for n in range(3)]
     try:
         wait_until_done(queue, tmp_path / "corpus", nodes, deadline)
@@ -169,7 +173,7 @@ def test_a_node_killed_mid_run_changes_nothing_in_the_corpus(
 ) -> None:
     config, queue = cluster
     corpus = tmp_path / "corpus"
-    deadline = time.monotonic() + 55
+    deadline = time.monotonic() + DEADLINE
     nodes = [start_node(config, tmp_path / f"node{n}.log", "--cluster") for n in range(3)]
     try:
         while len(corpus_files(corpus)) < ITEMS // 3:
