@@ -5,7 +5,7 @@ the retry of a dead node's jobs."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,12 +15,15 @@ from sqlalchemy import text
 
 from feedgen import rss
 from localserver import LocalServer, Reply
+from seedwatch.contracts import Accepted, Sink
 from seedwatch.corpus import render
 from seedwatch.daemon import config as config_mod
 from seedwatch.daemon import runtime
 from seedwatch.daemon.cluster import POLL_TASK, Clock, HostSlots, Node, conninfo, install_queue
 from seedwatch.errors import ConfigError
+from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Item
+from seedwatch.state.store import Store
 
 pytestmark = pytest.mark.postgres
 
@@ -111,6 +114,59 @@ def test_a_dead_nodes_recorded_writes_are_completed_by_the_next_poll(node: Node)
     node.poll("s0")
     assert store.pending() == []
     assert (node.config.corpus_path / entry.name).read_text() == entry.rendered
+
+
+class OrderSink(Sink):
+    """Notes each write, and at each flush what the state still holds as pending."""
+
+    name = "order"
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, list[str]]] = []
+        self.store: Store | None = None
+
+    def write(self, entry: Accepted) -> None:
+        self.events.append(("write", [entry.name]))
+
+    def flush(self) -> None:
+        pending = self.store.pending() if self.store is not None else []
+        self.events.append(("flush", [e.name for e in pending]))
+
+
+def test_a_dead_nodes_writes_are_flushed_before_they_are_marked_written(
+    tmp_path: Path, pg_url: str, server: LocalServer
+) -> None:
+    sink = OrderSink()
+
+    class Plugin:
+        @hookimpl
+        def register_sinks(self, register: Callable[[Sink], None]) -> None:
+            register(sink)
+
+    config = make_config(tmp_path, pg_url, server, 1)
+    config = config.model_copy(
+        update={"corpus": config.corpus.model_copy(update={"sinks": ["corpus", "order"]})}
+    )
+    with runtime.running(config, extra_plugins=[Plugin()]) as pipeline:
+        node = Node(config, pipeline, clock=True)
+        try:
+            store = pipeline.store
+            sink.store = store
+            item = Item(key="dead-2", text=" ".join(f"w{n}" for n in range(40)), parser="rss",
+                        source="s0")  # fmt: skip
+            ((_, entry),) = store.admit(
+                [(item, datetime.now(UTC))], lambda i, f, r: render(i, f, revision_of=r)
+            )
+            assert entry is not None
+            sink.events.clear()
+            node.poll("s0")  # first completes the dead node's write, then polls
+            # Written, made durable (the corpus folder's fsync) while still
+            # pending, and only then marked written.
+            assert sink.events[:2] == [("write", [entry.name]), ("flush", [entry.name])]
+            assert store.pending() == []
+        finally:
+            node.deferrer.close()
+            node.slot_engine.dispose()
 
 
 def test_jobs_of_a_node_without_heartbeat_are_retried(node: Node) -> None:

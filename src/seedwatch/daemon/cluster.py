@@ -241,7 +241,7 @@ class Node:
             return
         # First what an earlier poll of this source recorded and did not write
         # (a node killed between the two), even if that poll is over.
-        self.complete_pending(source_id)
+        self.pipeline.complete_pending(source_id)
         state = self.pipeline.store.source_state(source_id)
         if state.next_poll is not None and state.next_poll > now():
             log.debug("source %s was polled since this job was queued", source_id)
@@ -257,18 +257,6 @@ class Node:
             log.warning("source %s failed (%s): %s", source_id, result.error_category, result.error)
         elif result.accepted:
             log.info("source %s: %d item(s), %d new", source_id, result.items, result.accepted)
-
-    def complete_pending(self, source_id: str) -> int:
-        """Write what an earlier poll of this source recorded but did not write (its
-        node died): sinks are idempotent, so a write done twice is done once."""
-        entries = [e for e in self.pipeline.store.pending() if e.item.source == source_id]
-        for entry in entries:
-            for sink in self.pipeline.sinks:
-                sink.write(entry)
-            self.pipeline.store.mark_written([entry.seq])
-        if entries:
-            log.info("source %s: completed %d write(s) of a stopped node", source_id, len(entries))
-        return len(entries)
 
     # -- stalled jobs ---------------------------------------------------------------
 

@@ -94,12 +94,18 @@ class Pipeline:
 
     # -- start-up -------------------------------------------------------------
 
-    def complete_pending(self) -> int:
-        """Write what a crash left recorded but unwritten; returns how many."""
+    def complete_pending(self, source_id: str | None = None) -> int:
+        """Write what a crash left recorded but unwritten (only ``source_id``'s
+        items if given: a cluster node completing a dead node's poll); returns
+        how many. The same write path as a poll's: sinks are idempotent and
+        flushed before the entries are marked written."""
         pending = self.store.pending()
+        if source_id is not None:
+            pending = [entry for entry in pending if entry.item.source == source_id]
         self._write(pending)
         if pending:
-            log.info("completed %d corpus writes recorded before a stop", len(pending))
+            where = f"source {source_id}: " if source_id is not None else ""
+            log.info("%scompleted %d corpus write(s) recorded before a stop", where, len(pending))
         return len(pending)
 
     # -- documents ------------------------------------------------------------
