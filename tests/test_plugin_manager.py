@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from seedwatch import Document, Item, Parser, StartupError, hookimpl
+from seedwatch.contracts import Accepted, Sink
 from seedwatch.plugins.manager import DEFAULT_PLUGINS, build_registry
 
 
@@ -132,6 +133,49 @@ def test_sniff_picks_the_most_confident_parser_and_survives_a_raising_one() -> N
 
     registry = build_registry(load_external=False, extra_plugins=[Plugin()])
     assert registry.sniff(doc(b"echo hello")).name == "echo"
+
+
+def test_a_sniff_tie_goes_to_the_parser_registered_first() -> None:
+    class Other(EchoParser):
+        name = "other-echo"
+
+    class First:
+        @hookimpl
+        def register_parsers(self, register: Callable[[Parser], None]) -> None:
+            register(EchoParser())
+
+    class Second:
+        @hookimpl
+        def register_parsers(self, register: Callable[[Parser], None]) -> None:
+            register(Other())
+
+    one = build_registry(load_external=False, extra_plugins=[First(), Second()])
+    assert one.sniff(doc(b"echo hello")).name == "echo"
+    two = build_registry(load_external=False, extra_plugins=[Second(), First()])
+    assert two.sniff(doc(b"echo hello")).name == "other-echo"
+
+
+def test_owner_looks_a_name_up_among_capabilities_of_its_own_kind() -> None:
+    class EchoSink(Sink):
+        name = "echo"
+
+        def write(self, entry: Accepted) -> None:
+            pass
+
+    class Parsers:
+        @hookimpl
+        def register_parsers(self, register: Callable[[Parser], None]) -> None:
+            register(EchoParser())
+
+    class Sinks:
+        @hookimpl
+        def register_sinks(self, register: Callable[[Sink], None]) -> None:
+            register(EchoSink())
+
+    for plugins in ([Sinks(), Parsers()], [Parsers(), Sinks()]):
+        registry = build_registry(load_external=False, extra_plugins=plugins)
+        assert registry.owner(registry.parsers["echo"]) == "Parsers"
+        assert registry.owner(registry.sinks["echo"]) == "Sinks"
 
 
 def test_entry_point_plugins_load_and_a_broken_one_does_not_stop_the_others(

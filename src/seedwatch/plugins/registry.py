@@ -11,7 +11,7 @@ raising plugin cannot silence the others.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -24,6 +24,15 @@ from seedwatch.models import Document
 log = logging.getLogger(__name__)
 
 C = TypeVar("C", bound=Capability)
+
+# Each ``register_*`` hook and the capability it registers.
+_HOOKS: dict[str, type[Capability]] = {
+    "register_parsers": Parser,
+    "register_source_kinds": SourceKind,
+    "register_sinks": Sink,
+    "register_filters": Filter,
+    "register_transforms": Transform,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +72,20 @@ class Registry:
         trace: bool = False,
     ) -> Registry:
         registry = cls(pm=pm, statuses=list(statuses), trace=trace)
-        table: list[tuple[str, dict[str, Any], type[Capability]]] = [
-            ("register_parsers", registry.parsers, Parser),
-            ("register_source_kinds", registry.source_kinds, SourceKind),
-            ("register_sinks", registry.sinks, Sink),
-            ("register_filters", registry.filters, Filter),
-            ("register_transforms", registry.transforms, Transform),
-        ]
-        for hook_name, target, base in table:
-            registry._collect(hook_name, target, base)
+        targets: dict[str, dict[str, Any]] = {
+            "register_parsers": registry.parsers,
+            "register_source_kinds": registry.source_kinds,
+            "register_sinks": registry.sinks,
+            "register_filters": registry.filters,
+            "register_transforms": registry.transforms,
+        }
+        for hook_name, base in _HOOKS.items():
+            registry._collect(hook_name, targets[hook_name], base)
         # Built-ins first, then by plugin name: the documented order of filters
         # and transforms (the config may reorder or disable them).
         rank = {name: i for i, name in enumerate(builtin)}
-        for hook_name, target, _ in table[3:]:
+        for hook_name in ("register_filters", "register_transforms"):
+            target = targets[hook_name]
             ordered = sorted(
                 target.items(),
                 key=lambda kv: (
@@ -90,7 +100,10 @@ class Registry:
 
     def _collect(self, hook_name: str, target: dict[str, Any], base: type[Capability]) -> None:
         caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):  # registration order
+        # pluggy lists implementations in registration order (and calls them in
+        # reverse): collected in that order, ``parsers`` keeps it, so a sniff
+        # tie goes to the parser registered first (built-ins before externals).
+        for impl in caller.get_hookimpls():
             plugin_name = impl.plugin_name
 
             def register(obj: Capability, plugin_name: str = plugin_name) -> None:
@@ -133,10 +146,11 @@ class Registry:
         return sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ())
 
     def owner(self, capability: Capability) -> str:
-        """The name of the plugin that registered ``capability``."""
-        for (_, name), plugin in self.owners.items():
-            if name == capability.name:
-                return plugin
+        """The name of the plugin that registered ``capability`` (a parser and a
+        sink may share a name: each kind of capability has its own names)."""
+        for hook_name, base in _HOOKS.items():
+            if isinstance(capability, base):
+                return self.owners.get((hook_name, capability.name), "?")
         return "?"
 
     def parser(self, name: str) -> Parser:
@@ -158,6 +172,7 @@ class Registry:
 
     def sniff(self, document: Document) -> Parser:
         """The parser most confident about ``document``; ``NoParserError`` if none is.
+        A tie goes to the parser registered first.
 
         A parser that raises while sniffing is logged and treated as "not mine".
         """
@@ -203,10 +218,3 @@ class Registry:
                     type(exc).__name__,
                     exc,
                 )
-
-
-def plugin_names(pm: pluggy.PluginManager) -> list[str]:
-    return sorted(name for name, _ in pm.list_name_plugin() if name)
-
-
-Callback = Callable[..., None]
