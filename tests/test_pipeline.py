@@ -17,6 +17,7 @@ from seedwatch import Document, Filter, Item, Parser, Source, Transform, hookimp
 from seedwatch.daemon import config as config_mod
 from seedwatch.daemon import runtime
 from seedwatch.daemon.pipeline import Pipeline
+from seedwatch.errors import ParseError
 
 SEEDS = Path(__file__).parent / "data" / "seeds"
 
@@ -141,6 +142,32 @@ class RaisingPlugin:
     @hookimpl
     def register_parsers(self, register: Callable[[Parser], None]) -> None:
         register(RaisingParser())
+
+
+class RefusingParser(Parser):
+    name = "refusing"
+
+    def sniff(self, document: Document) -> float:
+        return 0.0
+
+    def parse(self, document: Document) -> Iterator[Item]:
+        raise ParseError(f"{document.url}: not a document of mine")
+
+
+class RefusingPlugin:
+    @hookimpl
+    def register_parsers(self, register: Callable[[Parser], None]) -> None:
+        register(RefusingParser())
+
+
+def test_a_parse_error_names_the_parser_and_the_url_once(
+    server: LocalServer, harness: Callable[..., Harness]
+) -> None:
+    url = server.route("/doc", Reply(body=b"anything"))
+    h = harness([{"id": "doc", "url": url, "parser": "refusing"}], plugins=[RefusingPlugin()])
+    result = h.poll("doc")
+    assert result.error_category == "parse" and result.error is not None
+    assert result.error.count(url) == 1 and "refusing" in result.error
 
 
 def test_a_plugin_that_raises_fails_one_document_and_names_itself(

@@ -122,7 +122,9 @@ class Pipeline:
         try:
             yield from parser.parse(document)
         except (ParseError, ItemValidationError) as exc:
-            raise ParseError(f"{parser.name}: {document.url}: {exc}") from exc
+            # Parsers' messages usually start with the URL already: name it once.
+            where = "" if document.url in str(exc) else f"{document.url}: "
+            raise ParseError(f"{parser.name}: {where}{exc}") from exc
         except Exception as exc:
             plugin = self.registry.owner(parser)
             raise ParseError(
