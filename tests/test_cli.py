@@ -12,6 +12,9 @@ import pytest
 from feedgen import rss
 from localserver import LocalServer, Reply
 from seedwatch.daemon.cli import main
+from seedwatch.daemon.cli.parse import read_document
+from seedwatch.daemon.fetch import FetchSettings, HttpFetcher
+from seedwatch.models import Source
 
 DATA = Path(__file__).parent / "data"
 SCHEMA_KEYS = [
@@ -201,3 +204,30 @@ def test_dedup_explain_says_which_layers_match_a_seed(
     assert code == 0
     assert "verdict: DUPLICATE" in out
     assert "exact" in out and "files: 003_3e2d132cdabf0ac4.txt" in out
+
+
+def test_parse_reads_a_local_file_as_the_daemon_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The fetcher's charset detection: the Document a parser gets from the CLI is
+    # the one the daemon would give it.
+    text = tmp_path / "latin1.xml"
+    text.write_bytes(
+        '<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel>'
+        "<title>Café</title><item><guid>a</guid><title>Déjà vu</title>"
+        "<description>Un café à Paris.</description></item></channel></rss>".encode("latin-1")
+    )
+    with HttpFetcher(FetchSettings()) as fetcher:
+        cli_document = read_document(str(text), fetcher)
+        daemon_document = fetcher.fetch(str(text), source=Source(id="s"), local_ok=True)
+    assert daemon_document is not None and daemon_document.charset == "windows-1252"
+    assert cli_document.charset == daemon_document.charset
+    code, out, _ = cli(capsys, "parse", str(text), "--json")
+    assert code == 0
+    (item,) = [json.loads(line) for line in out.splitlines()]
+    assert item["text"] == "Un café à Paris." and item["source"] is None
+    # and its size cap ([fetch] max_bytes)
+    config = tmp_path / "seedwatch.toml"
+    config.write_text('[fetch]\nmax_bytes = "100B"\n')
+    code, _, err = cli(capsys, "-c", str(config), "parse", str(text))
+    assert code == 1 and "latin1.xml" in err

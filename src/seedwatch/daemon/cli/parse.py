@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-import mimetypes
-from datetime import UTC, datetime
-from pathlib import Path
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
@@ -24,24 +22,14 @@ log = logging.getLogger("seedwatch.cli")
 
 
 def read_document(target: str, fetcher: HttpFetcher) -> Document:
-    source = Source(id="parse", url=target)
-    if "://" in target and not target.startswith("file://"):
-        document = fetcher.fetch(target, source=source, local_ok=True)
-        if document is None:  # only after a conditional request, which parse never sends
-            raise UserError(f"{target}: server answered 304 Not Modified")
-        return document
-    path = Path(target.removeprefix("file://"))
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"{target}: cannot read: {exc.strerror}") from None
-    media_type, _ = mimetypes.guess_type(path.name)
-    return Document(
-        url=path.resolve().as_uri(),
-        content=content,
-        fetched=datetime.now(UTC),
-        media_type=media_type,
-    )
+    """The document at ``target``, a URL or a local file, read as the daemon reads
+    a source's: the fetcher's size cap and charset detection apply to both."""
+    local = "://" not in target or target.startswith("file://")
+    document = fetcher.fetch(target, source=Source(id="parse", url=target), local_ok=True)
+    if document is None:  # only after a conditional request, which parse never sends
+        raise UserError(f"{target}: server answered 304 Not Modified")
+    # A local file belongs to no source (its items' ``source`` is null).
+    return replace(document, source=None) if local else document
 
 
 @click.command()
