@@ -231,3 +231,21 @@ def test_parse_reads_a_local_file_as_the_daemon_does(
     config.write_text('[fetch]\nmax_bytes = "100B"\n')
     code, _, err = cli(capsys, "-c", str(config), "parse", str(text))
     assert code == 1 and "latin1.xml" in err
+
+
+@pytest.mark.parametrize(
+    "command", [["status"], ["sources", "list"], ["corpus", "stats"], ["state", "export"]]
+)
+def test_commands_close_the_state_they_open(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    # SQLite removes a WAL database's -wal file when its last connection closes.
+    config = tmp_path / "seedwatch.toml"
+    config.write_text(
+        '[state]\nurl = "sqlite:///state.db"\n'
+        '[[sources]]\nid = "a"\nurl = "http://127.0.0.1:9/feed.xml"\n'
+    )
+    code, _, err = cli(capsys, "-c", str(config), *command)
+    assert code == 0, err
+    assert (tmp_path / "state.db").exists()
+    assert not (tmp_path / "state.db-wal").exists()

@@ -27,7 +27,7 @@ def corpus_index(obj: Context, folder: Path | None) -> None:
 
     config = obj.config
     registry = runtime.registry_for(config)
-    store = runtime.open_state(config)
+    store = obj.state()
     report = index_corpus(registry, store, folder or config.corpus_path)
     click.echo(
         f"indexed {report.files} file(s), {report.items} item(s), {report.bytes} bytes; "
@@ -45,7 +45,7 @@ def corpus_stats(obj: Context) -> None:
     files = scan(config.corpus_path)
     size = sum(f.path.stat().st_size for f in files)
     click.echo(f"{config.corpus_path}: {len(files)} file(s), {size} bytes")
-    store = runtime.open_state(config)
+    store = obj.state()
     for key, value in store.stats().items():
         click.echo(f"  {key.replace('_', ' ')}: {value}")
     for column, title in (("parser", "by parser"), ("source_id", "by source")):
@@ -61,7 +61,7 @@ def corpus_verify(obj: Context) -> None:
     from seedwatch.state import maintenance
 
     config = obj.config
-    report = maintenance.verify(runtime.open_state(config), config.corpus_path)
+    report = maintenance.verify(obj.state(), config.corpus_path)
     click.echo(report.render())
     if not report.ok:
         sys.exit(1)
@@ -76,5 +76,5 @@ def corpus_remove(obj: Context, target: str) -> None:
     from seedwatch.state import maintenance
 
     config = obj.config
-    deleted = maintenance.remove(runtime.open_state(config), config.corpus_path, target)
+    deleted = maintenance.remove(obj.state(), config.corpus_path, target)
     click.echo(f"removed {target}; deleted {', '.join(deleted) or 'no file (already gone)'}")

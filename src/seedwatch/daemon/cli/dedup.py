@@ -27,7 +27,7 @@ def dedup_explain(obj: Context, target: str, parser_name: str | None) -> None:
     with runtime.fetcher(config) as fetcher:
         document = read_document(target, fetcher)
     parser = registry.parser(parser_name) if parser_name else registry.sniff(document)
-    store = runtime.open_state(config)
+    store = obj.state()
     try:
         for item in parser.parse(document):
             click.echo(explain(store, item).render())
@@ -42,7 +42,7 @@ def dedup_stats(obj: Context) -> None:
     """Items rejected so far, by the layer that rejected them."""
     from seedwatch.state.dedup.index import rejection_counts
 
-    store = runtime.open_state(obj.config)
+    store = obj.state()
     with store.engine.connect() as conn:
         counts = rejection_counts(conn)
     store.close()

@@ -40,7 +40,7 @@ def explain(obj: Context, target: str, source_id: str | None, parser_name: str |
     with runtime.fetcher(config) as fetcher:
         document = read_document(target, fetcher)
     parser = registry.parser(parser_name) if parser_name else registry.sniff(document)
-    store = runtime.open_state(config)
+    store = obj.state()
     try:
         for n, raw in enumerate(parser.parse(document), 1):
             item: Item = replace(raw, source=raw.source or (source.id if source_id else None))

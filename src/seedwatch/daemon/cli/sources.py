@@ -51,7 +51,7 @@ def sources() -> None:
 def sources_list(obj: Context) -> None:
     """The configured sources and what the daemon knows of each."""
     config = obj.config
-    states = runtime.open_state(config).source_states() if config.sources else {}
+    states = obj.state().source_states() if config.sources else {}
     click.echo(f"{'ID':<28} {'KIND':<9} {'LAST SUCCESS':<20} {'ERRORS':>6} {'ITEMS':>6}  URL/PATH")
     for src in config.sources:
         st = states.get(src.id)
@@ -146,7 +146,7 @@ def sources_resume(obj: Context, source_id: str) -> None:
     it up within seconds)."""
     config = obj.config
     config.source(source_id)  # a source the config names
-    state = runtime.open_state(config).resume(source_id)
+    state = obj.state().resume(source_id)
     if state is None:
         raise UserError(f"source {source_id!r} has never been polled: nothing to resume")
     click.echo(f"resumed source {source_id!r}: polled again now")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from seedwatch.daemon import runtime
 from seedwatch.daemon.cli.context import Context, pass_ctx
 
 
@@ -23,7 +22,7 @@ def state_backup(obj: Context, path: Path) -> None:
     """An online, consistent copy of the SQLite state (safe while the daemon runs)."""
     from seedwatch.state import maintenance
 
-    maintenance.backup(runtime.open_state(obj.config), path)
+    maintenance.backup(obj.state(), path)
     click.echo(f"state copied to {path}")
 
 
@@ -33,5 +32,5 @@ def state_export(obj: Context) -> None:
     """The state as JSON lines on standard output (sources, corpus files, items)."""
     from seedwatch.state import maintenance
 
-    count = maintenance.export(runtime.open_state(obj.config), sys.stdout)
+    count = maintenance.export(obj.state(), sys.stdout)
     click.echo(f"{count} record(s) exported", err=True)

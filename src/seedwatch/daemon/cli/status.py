@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from seedwatch.corpus import scan
-from seedwatch.daemon import runtime
 from seedwatch.daemon.cli.context import Context, pass_ctx
 
 
@@ -20,7 +19,7 @@ def status(obj: Context) -> None:
     from seedwatch.state.dedup.index import rejection_counts
 
     config = obj.config
-    store = runtime.open_state(config)
+    store = obj.state()
     at = datetime.now(UTC)
     table = status_mod.rows(
         [(config.to_source(src), src.enabled) for src in config.sources],
