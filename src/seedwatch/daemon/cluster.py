@@ -47,12 +47,13 @@ from procrastinate.jobs import Status
 from sqlalchemy import Engine, text
 
 from seedwatch.daemon.config import Config
+from seedwatch.daemon.dispatch import host_key
 from seedwatch.daemon.pipeline import Pipeline
 from seedwatch.errors import ConfigError
 from seedwatch.models import Source
 from seedwatch.state import postgres
+from seedwatch.state.dialect import parse_url
 from seedwatch.state.store import Store, now
-from seedwatch.urls import host_of
 
 log = logging.getLogger("seedwatch.cluster")
 
@@ -70,7 +71,7 @@ def conninfo(state_url: str) -> str:
 
 
 def require_postgres(config: Config) -> None:
-    if not config.state_url.startswith(("postgresql", "postgres:")):
+    if parse_url(config.state_url).get_backend_name() != "postgresql":
         raise ConfigError(
             f"config {config.where}: cluster mode needs a PostgreSQL state shared by "
             f'every node: [state] url = "postgresql://user@host/db", got {config.state.url!r}'
@@ -134,11 +135,6 @@ class HostSlots:
             finally:
                 if held is not None:
                     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": held})
-
-
-def host_key(source: Source) -> str:
-    host = host_of(source.url) if source.url else ""
-    return host or f"local:{source.id}"
 
 
 # -- the clock -------------------------------------------------------------------

@@ -18,20 +18,17 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from seedwatch.models import Source
+from seedwatch.urls import host_of
 
 log = logging.getLogger("seedwatch.dispatch")
 
 
 def host_key(source: Source) -> str:
     """The host a source's polls go to; local sources get a key of their own."""
-    try:
-        host = urlsplit(source.url).hostname if source.url else None
-    except ValueError:
-        host = None
-    return host.lower() if host else f"local:{source.id}"
+    host = host_of(source.url) if source.url else ""
+    return host or f"local:{source.id}"
 
 
 @dataclass

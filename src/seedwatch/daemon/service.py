@@ -43,6 +43,7 @@ from seedwatch.daemon.fetch import HttpFetcher
 from seedwatch.daemon.health import HealthServer
 from seedwatch.daemon.metrics import Metrics
 from seedwatch.daemon.pipeline import Pipeline
+from seedwatch.daemon.schedule import human
 from seedwatch.daemon.sdnotify import Notifier
 from seedwatch.errors import UserError
 from seedwatch.models import Source
@@ -112,7 +113,7 @@ class Service:
         outcome = state.last_outcome or ("error" if result.error else "ok")
         self.metrics.on_poll(result, outcome, duration)
         nxt = state.next_poll
-        wait = f"in {_span(nxt - now())}" if nxt else "-"
+        wait = f"in {human(max(nxt - now(), timedelta(0)))}" if nxt else "-"
         line = f"poll {source.id}: {outcome}"
         if result.error:
             line += f" ({result.error_category})"
@@ -373,7 +374,7 @@ class Service:
             if when < now() - LATE and self.scheduler is not None
         ]
         if late:
-            reasons.append(f"{len(late)} poll(s) more than {_span(LATE)} late: {_some(late)}")
+            reasons.append(f"{len(late)} poll(s) more than {human(LATE)} late: {_some(late)}")
         return ("degraded" if reasons else "ok"), reasons
 
     def ready(self) -> tuple[bool, list[str]]:
@@ -408,11 +409,3 @@ class Service:
 
 def _some(ids: Sequence[str], n: int = 5) -> str:
     return ", ".join(ids[:n]) + (f" and {len(ids) - n} more" if len(ids) > n else "")
-
-
-def _span(delta: timedelta) -> str:
-    seconds = max(0.0, delta.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.0f}{unit}"
-    return f"{seconds:.0f}s"

@@ -5,7 +5,8 @@ things the two do differently go through a ``Dialect``: serialising schema
 upgrades, the mutex across nodes, the locks of an admit transaction, and the
 corpus sequence numbers. ``state.sqlite`` (one process owns the file) and
 ``state.postgres`` (several nodes share the database) implement it; they
-import the schema and nothing above it, and the store picks one by the URL.
+import the schema and nothing above it, and the store picks one by the URL
+(``parse_url``: the one reading of a state URL).
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
+from seedwatch.errors import ConfigError
 from seedwatch.models import Item
 
 if TYPE_CHECKING:
@@ -26,6 +30,20 @@ if TYPE_CHECKING:
 Entry = tuple[Item, datetime, "Candidate"]
 # A batch split into transactions, each with the lock keys it takes first.
 Plan = list[tuple[list[Entry], list[int]]]
+
+
+def parse_url(url: str) -> URL:
+    """A state URL, parsed; ``postgres://`` (as Heroku and others write it) is
+    ``postgresql://``."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"state url {url!r}: not a database URL; use sqlite:///path/to/state.db "
+            f"or postgresql://user@host/db"
+        ) from None
 
 
 class Dialect(Protocol):

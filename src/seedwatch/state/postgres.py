@@ -36,11 +36,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
 from seedwatch.errors import ConfigError
 from seedwatch.extras import require
-from seedwatch.state.dialect import Entry, Plan
+from seedwatch.state.dialect import Entry, Plan, parse_url
 from seedwatch.state.schema import items
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ _CHUNK = 500
 
 def engine_url(url: str) -> URL:
     """``postgresql://`` and ``postgres://`` mean psycopg 3 (``postgresql+psycopg://``)."""
-    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    parsed = parse_url(url)
     if parsed.drivername in ("postgresql", "postgresql+psycopg"):
         return parsed.set(drivername="postgresql+psycopg")
     raise ConfigError(

@@ -20,7 +20,6 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, func, insert, select, update
-from sqlalchemy.engine import make_url
 
 from seedwatch.contracts import Accepted, Cursor, PollResult, Verdict
 from seedwatch.corpus import file_name
@@ -39,7 +38,7 @@ from seedwatch.state.dedup import (
     record,
 )
 from seedwatch.state.dedup.layers import identity
-from seedwatch.state.dialect import Dialect
+from seedwatch.state.dialect import Dialect, parse_url
 from seedwatch.state.schema import corpus_files, items, sources
 from seedwatch.state.source_state import PollRecord, SourceState
 
@@ -366,7 +365,7 @@ def _insert_item(
 
 def dialect_for(url: str) -> Dialect:
     """The dialect of a state URL; PostgreSQL's code is imported only for it."""
-    backend = make_url(url.replace("postgres://", "postgresql://", 1)).get_backend_name()
+    backend = parse_url(url).get_backend_name()
     if backend == "sqlite":
         from seedwatch.state.sqlite import SQLiteDialect
 

@@ -51,7 +51,7 @@ import httpx
 from seedwatch import __version__
 from seedwatch.daemon.fetch import robots
 from seedwatch.daemon.fetch.decoding import ACCEPT_ENCODING, BadEncoding, decoder_for
-from seedwatch.daemon.fetch.politeness import HostGate, host_of
+from seedwatch.daemon.fetch.politeness import HostGate
 from seedwatch.daemon.fetch.sniff import (
     charset_param,
     detect_charset,
@@ -61,7 +61,7 @@ from seedwatch.daemon.fetch.sniff import (
 from seedwatch.daemon.fetch.transport import DeadlineTransport, deadline
 from seedwatch.errors import FetchError, OffSiteError
 from seedwatch.models import Document, Source
-from seedwatch.urls import may_carry_credentials, same_origin, same_site
+from seedwatch.urls import host_of, may_carry_credentials, same_origin, same_site
 
 DEFAULT_CONTACT = "https://github.com/seedwatch/seedwatch"
 DEFAULT_ACCEPT = (

@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from seedwatch.errors import FetchError
 
@@ -39,14 +38,6 @@ MAX_CRAWL_DELAY = 60.0  # seconds: a robots.txt asking for more gets this much
 # 2099, "99999999999999") is asked again after a day. Each source's own wait is
 # capped at its max_interval by the scheduler.
 MAX_HOST_WAIT = 86400.0
-
-
-def host_of(url: str) -> str:
-    """The politeness key of ``url``: its lower-cased host name, or ``""`` for none."""
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
 
 
 def is_loopback(host: str) -> bool:
