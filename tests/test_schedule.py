@@ -50,7 +50,6 @@ def fetched(
 ) -> FetchResult:
     return FetchResult(
         url=url,
-        final_url=moved or url,
         status=status,
         headers=headers or {},
         document=None,

@@ -1,10 +1,10 @@
 """The de-duplication state: what the corpus holds and what the daemon has learnt.
 
-``open_store(url)`` gives a ``Store`` for a SQLAlchemy URL (SQLite by
-default; PostgreSQL for several nodes). The schema is versioned with Alembic
+``Store(url)`` is the state at a SQLAlchemy URL (SQLite by default;
+PostgreSQL for several nodes). The schema is versioned with Alembic
 (``state/migrations``); ``Store.migrate()`` brings a database up to date.
 """
 
-from seedwatch.state.store import SourceState, Store, open_store
+from seedwatch.state.store import SourceState, Store
 
-__all__ = ["SourceState", "Store", "open_store"]
+__all__ = ["SourceState", "Store"]

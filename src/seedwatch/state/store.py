@@ -129,20 +129,6 @@ class Store:
                 conn, source_id, result, at=at, next_poll=next_poll, record=record
             )
 
-    def set_parked(self, source_id: str, parked: bool, reason: str | None = None) -> None:
-        """Park a source (polled only at the probe interval) or resume it (due now)."""
-        at = now()
-        with self.engine.begin() as conn:
-            if parked:
-                source_state.upsert(
-                    conn, source_id, parked=True, parked_at=at, parked_reason=reason
-                )
-            else:
-                source_state.upsert(
-                    conn, source_id, parked=False, parked_at=None, parked_reason=None
-                )
-                source_state.resume(conn, source_id, at)
-
     def resume(self, source_id: str) -> SourceState | None:
         """Unpark a source and make it due now; ``None`` when the state never saw it."""
         with self.engine.begin() as conn:
@@ -380,11 +366,4 @@ def dialect_for(url: str) -> Dialect:
     )
 
 
-def open_store(url: str, *, dedup: DedupSettings | None = None, migrate: bool = True) -> Store:
-    store = Store(url, dedup=dedup)
-    if migrate:
-        store.migrate()
-    return store
-
-
-__all__ = ["PollRecord", "SourceState", "Store", "now", "open_store", "schema"]
+__all__ = ["PollRecord", "SourceState", "Store", "now", "schema"]

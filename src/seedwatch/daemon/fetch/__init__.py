@@ -175,7 +175,6 @@ class FetchResult:
     """
 
     url: str
-    final_url: str
     status: int
     headers: Mapping[str, str]
     document: Document | None
@@ -467,7 +466,6 @@ class HttpFetcher:
                 headers, document = _with_hop_cookies(headers, document, own)
             return FetchResult(
                 url=url,
-                final_url=str(response.url),
                 status=status,
                 headers=headers,
                 document=document,
@@ -698,7 +696,6 @@ class HttpFetcher:
             )
         return FetchResult(
             url=url,
-            final_url=final,
             status=200 if document is not None else 304,
             headers=headers,
             document=document,
