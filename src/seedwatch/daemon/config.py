@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -40,8 +41,30 @@ from seedwatch.units import parse_duration, parse_size
 CONFIG_ENV = "SEEDWATCH_CONFIG"
 DEFAULT_NAME = "seedwatch.toml"
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-Size = Annotated[int, BeforeValidator(parse_size)]
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError('expected a duration longer than zero, such as "15m"')
+    return value
+
+
+def _not_negative(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError('expected a duration of zero or more, such as "30s"')
+    return value
+
+
+def _positive_size(value: int) -> int:
+    if value <= 0:
+        raise ValueError('expected a size larger than zero, such as "20MB"')
+    return value
+
+
+# Every duration and size in the file has a bound: an interval, a timeout or a
+# size of zero (or less) would poll in a loop, time out at once or read nothing.
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
+Delay = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_not_negative)]
+Size = Annotated[int, BeforeValidator(parse_size), AfterValidator(_positive_size)]
 
 
 class _Strict(BaseModel):
@@ -73,8 +96,8 @@ class FetchConfig(_Strict):
     max_bytes: Size = 20 * 1024 * 1024
     max_redirects: int = Field(5, ge=0, le=30)
     per_host: int = Field(2, ge=1, le=64)
-    host_delay: Duration = timedelta(seconds=1)
-    local_host_delay: Duration = timedelta(0)
+    host_delay: Delay = timedelta(seconds=1)
+    local_host_delay: Delay = timedelta(0)
     robots: bool = True
 
 
@@ -88,13 +111,13 @@ class DaemonConfig(_Strict):
     JSON lines unless stderr is a terminal."""
 
     concurrency: int = Field(4, ge=1, le=256)
-    jitter: Duration = timedelta(seconds=30)
+    jitter: Delay = timedelta(seconds=30)
     log_format: Literal["auto", "text", "json"] = "auto"
     listen: str = "127.0.0.1:9797"
     park_after: int = Field(10, ge=1)
     probe_interval: Duration = timedelta(days=1)
     redirect_after: int = Field(3, ge=1)
-    drain_timeout: Duration = timedelta(minutes=2)
+    drain_timeout: Delay = timedelta(minutes=2)
 
     @field_validator("listen")
     @classmethod
@@ -130,7 +153,7 @@ class ClusterConfig(_Strict):
     heartbeat: Duration = timedelta(seconds=10)
     stalled_after: Duration = timedelta(seconds=30)
     per_host: int | None = Field(None, ge=1, le=64)
-    slot_wait: Duration = timedelta(seconds=5)
+    slot_wait: Delay = timedelta(seconds=5)
     queue: str = Field("seedwatch", pattern=r"^[A-Za-z0-9_.-]{1,60}$")
 
     @model_validator(mode="after")
@@ -166,7 +189,7 @@ class WebSubConfig(_Strict):
     callback: str | None = None
     listen: str = "127.0.0.1:9798"
     lease: Duration = timedelta(days=10)
-    fallback_interval: Duration = timedelta(hours=6)
+    fallback_interval: Delay = timedelta(hours=6)
     secret_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
     @field_validator("callback")

@@ -31,10 +31,17 @@ def _options_only(config: Config) -> list[Source]:
 def check(config: Config) -> None:
     """Raise ``ConfigError`` for the first bad feature key, global or of a source."""
     rules.compile_rules(config.rules, where=config.where)
-    for source in _options_only(config):
+    sources = _options_only(config)
+    for source in sources:
         fulltext.check(source, config.where)
         websub.check(source, config)
         rules.compile_rules(source.options.get("rules"), where=config.where, source=source.id)
+    if any(source.options for source in sources):
+        # De-duplication options (match_titles, title_window...): imported only
+        # when some source has options, as the state is not needed to parse.
+        from seedwatch.state.dedup.settings import policies
+
+        policies(sources)
 
 
 def require_extras(config: Config) -> None:

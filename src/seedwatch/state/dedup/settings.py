@@ -142,9 +142,12 @@ def policies(sources: Iterable[Source]) -> dict[str, SourcePolicy]:
 
 def _duration(source: Source, value: Any) -> timedelta:
     try:
-        return parse_duration(value)
+        window = parse_duration(value)
     except ValueError:
-        raise _option_error(source, "title_window", 'a duration such as "36h"', value) from None
+        window = timedelta(0)
+    if window <= timedelta(0):
+        raise _option_error(source, "title_window", 'a duration such as "36h"', value)
+    return window
 
 
 def _option_error(source: Source, name: str, expected: str, got: Any) -> ConfigError:
