@@ -31,9 +31,18 @@ MAX_LIVE_PAGES = 10
 
 
 class Capability:
-    """Common base: a unique ``name`` and an optional ``configure`` step."""
+    """Common base: a unique ``name`` and an optional ``configure`` step.
+
+    ``source_options`` (source kinds and parsers): the keys of a
+    ``[[sources]]`` entry this capability reads from ``Source.options``. A
+    key that neither the source's kind, its parser (every parser, when it is
+    sniffed) nor the pipeline reads is a config error naming it, so a typo
+    never goes unnoticed. ``None``, the default, declares nothing: sources
+    of that kind (or naming that parser) are not checked.
+    """
 
     name: ClassVar[str] = ""
+    source_options: ClassVar[frozenset[str] | None] = None
 
     def configure(self, options: Mapping[str, Any]) -> None:
         """Receive this capability's table from the config (``[sinks.corpus]``...), once."""

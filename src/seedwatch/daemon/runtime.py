@@ -121,17 +121,10 @@ def build(
     from seedwatch.daemon.pipeline import Pipeline
 
     registry = registry or registry_for(config, extra_plugins=extra_plugins)
-    for src in config.sources:
-        if src.enabled:
-            registry.source_kind(src.kind).check(config.to_source(src))
+    source_checks.check_plugins(config, registry, enabled_only=True)
     source_checks.require_extras(config)
     sinks = []
     for name in config.corpus.sinks:
-        if name not in registry.sinks:
-            raise ConfigError(
-                f"config {config.where}: [corpus] sinks: no sink named {name!r}; "
-                f"registered: {', '.join(registry.sinks)}"
-            )
         sink = registry.sinks[name]
         options = dict(config.sinks.get(name, {}))
         if name == "corpus":

@@ -175,6 +175,9 @@ def _load(document: Document) -> dict[str, Any]:
 
 class ${cls}Parser(Parser):
     name = "$name"
+    # The keys of a [[sources]] entry this parser reads (source.options): any
+    # other key of a source using it is a config error naming the key.
+    source_options = frozenset[str]()
 
     def sniff(self, document: Document) -> float:
         """How sure we are that ``document`` is ours: 0 means "not mine"."""

@@ -87,6 +87,7 @@ class HackerNewsParser(Parser):
     """Items and story lists of the Hacker News API."""
 
     name = "hackernews"
+    source_options = frozenset({"hn_stories", "hn_comments"})
 
     def sniff(self, document: Document) -> float:
         head = document.content[:64].lstrip()

@@ -10,7 +10,7 @@ import click
 
 from seedwatch.daemon import runtime, sources_file
 from seedwatch.daemon.cli.context import Context, pass_ctx
-from seedwatch.errors import ConfigError, UserError
+from seedwatch.errors import UserError
 
 
 @click.group("config")
@@ -22,22 +22,10 @@ def config_group() -> None:
 @pass_ctx
 def config_check(obj: Context) -> None:
     """Validate the config file, its sources and the plugins they name."""
+    from seedwatch.daemon.source_checks import check_plugins
+
     config = obj.config
-    registry = runtime.registry_for(config)
-    problems = []
-    for src in config.sources:
-        try:
-            source = config.to_source(src)
-            registry.source_kind(src.kind).check(source)
-            if src.parser:
-                registry.parser(src.parser)
-        except UserError as exc:
-            problems.append(f"source {src.id!r}: {exc}")
-    for name in config.corpus.sinks:
-        if name not in registry.sinks:
-            problems.append(f"[corpus] sinks: no sink named {name!r}")
-    if problems:
-        raise ConfigError(f"config {config.where}:\n  " + "\n  ".join(problems))
+    check_plugins(config, runtime.registry_for(config))
     click.echo(f"config {config.where}: ok, {len(config.sources)} source(s)")
 
 

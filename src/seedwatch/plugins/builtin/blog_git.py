@@ -47,6 +47,7 @@ class GitKind(SourceKind):
     """A git checkout of a blog: pull, then the files changed since the last commit seen."""
 
     name = "git"
+    source_options = frozenset({"glob", "exclude", "max_bytes", "remote", "branch", "timeout"})
 
     def check(self, source: Source) -> None:
         Selection.of(source)  # path, glob, exclude, max_bytes

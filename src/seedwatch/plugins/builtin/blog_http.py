@@ -38,6 +38,7 @@ class HttpFilesKind(SourceKind):
     """A fixed list of post files fetched over HTTP, each with its own validators."""
 
     name = "http-files"
+    source_options = frozenset({"urls"})
 
     def check(self, source: Source) -> None:
         self.urls(source)

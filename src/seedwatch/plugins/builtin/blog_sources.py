@@ -237,6 +237,7 @@ class FolderKind(SourceKind):
     """A local folder of posts, walked recursively."""
 
     name = "folder"
+    source_options = frozenset({"glob", "exclude", "max_bytes"})
 
     def check(self, source: Source) -> None:
         selection = Selection.of(source)

@@ -403,6 +403,7 @@ class FrontMatterParser(Parser):
     """Blog posts with YAML, TOML or JSON front-matter, and seedwatch corpus files."""
 
     name = NAME
+    source_options = frozenset({"timezone", "base_url"})
 
     def __init__(self) -> None:
         self._markdown = MarkdownIt("commonmark").enable(["table", "strikethrough"])

@@ -22,6 +22,7 @@ class HttpSource(SourceKind):
     """Plain fetching of one URL per poll (RSS/Atom/JSON feeds, HTML pages, files)."""
 
     name = "http"
+    source_options = frozenset[str]()
 
     def check(self, source: Source) -> None:
         if not (source.url or source.path):

@@ -70,6 +70,7 @@ class PlainTextParser(Parser):
     """One item per plain-text document; the fallback when no richer format claims it."""
 
     name = NAME
+    source_options = frozenset({"timezone"})
 
     def sniff(self, document: Document) -> float:
         media = (document.media_type or "").split(";")[0].strip().lower()

@@ -410,6 +410,7 @@ class RssParser(Parser):
     """RSS 0.9x/1.0/2.0, Atom 0.3/1.0, RDF and JSON Feed 1.0/1.1."""
 
     name = "rss"
+    source_options = frozenset({"feed_page_size"})
 
     def sniff(self, document: Document) -> float:
         return sniff_feed(document)

@@ -181,6 +181,7 @@ class ForumParser(Parser):
     label: ClassVar[str] = ""  # for messages, e.g. "XenForo"
     expected: ClassVar[str] = ""  # the markup looked for, for messages
     sniff_bytes: ClassVar[int] = 65536
+    source_options = frozenset[str]()
 
     def __init__(self) -> None:
         # parse() and next_pages()/live_pages() are called on the same document

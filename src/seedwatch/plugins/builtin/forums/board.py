@@ -122,6 +122,7 @@ class ForumSource(SourceKind):
     """Forum threads and boards (``kind = "forum"``)."""
 
     name = "forum"
+    source_options = frozenset({"login_url", "login_fields"})
 
     def __init__(self) -> None:
         # Parser instances of our own: the board's page is read here, not by the

@@ -91,6 +91,7 @@ class _Post:
 
 class ForumTextParser(Parser):
     name = "forum-text"
+    source_options = frozenset[str]()
 
     def sniff(self, document: Document) -> float:
         media = (document.media_type or "").lower()

@@ -94,6 +94,7 @@ class GReaderJsonParser(Parser):
     """Google Reader API stream contents (FreshRSS, and servers speaking the same API)."""
 
     name = NAME
+    source_options = frozenset[str]()
 
     def sniff(self, document: Document) -> float:
         head = document.head(4096).lstrip("\ufeff \t\r\n")

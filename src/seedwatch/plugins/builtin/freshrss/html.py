@@ -77,6 +77,7 @@ class FreshRSSHtmlParser(Parser):
     """FreshRSS's HTML views and share pages: one Item per ``.flux`` article."""
 
     name = NAME
+    source_options = frozenset[str]()
 
     def sniff(self, document: Document) -> float:
         if document.media_type and "html" not in document.media_type:

@@ -104,6 +104,7 @@ class FreshRSSSourceKind(SourceKind):
     """FreshRSS's Google Reader API: login, then a paged walk of one stream."""
 
     name = NAME
+    source_options = frozenset({"user", "stream", "page_size"})
 
     def __init__(self) -> None:
         # (source id, API URL, user) -> the Auth token of the last login. Kept in

@@ -96,6 +96,7 @@ class FreshRSSTextParser(Parser):
     """A FreshRSS page rendered as text: one Item per "title / By author" article."""
 
     name = NAME
+    source_options = frozenset[str]()
 
     def sniff(self, document: Document) -> float:
         if document.media_type and document.media_type not in ("text/plain",):
