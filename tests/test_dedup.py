@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from pydantic import ValidationError
 from sqlalchemy import func, insert, select
 
 from seedwatch.contracts import Verdict
@@ -236,8 +237,10 @@ def test_bad_source_options_name_the_source_and_field() -> None:
 
 
 def test_settings_reject_out_of_range_values() -> None:
-    with pytest.raises(ConfigError, match="near"):
+    with pytest.raises(ValidationError, match="near"):
         DedupSettings(near=1.5)
+    with pytest.raises(ConfigError, match=r"\[dedup\] bands"):
+        DedupSettings.from_config({"num_perm": 64, "bands": 40})
     with pytest.raises(ConfigError, match="unknown field 'treshold'"):
         DedupSettings.from_config({"treshold": 0.5})
 

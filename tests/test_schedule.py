@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from seedwatch.contracts import PollResult
+from seedwatch.daemon.config import DaemonConfig
 from seedwatch.daemon.fetch import FetchResult
 from seedwatch.daemon.schedule import (
     FeedHints,
     Observation,
     Schedule,
-    ScheduleSettings,
     effective_url,
     feed_hints,
     freshness,
@@ -38,7 +38,7 @@ SOURCE = Source(
 
 def schedule(**settings: object) -> Schedule:
     values: dict[str, object] = {"jitter": timedelta(0), **settings}
-    return Schedule(ScheduleSettings(**values), rng=random.Random(7), clock=lambda: NOW)  # type: ignore[arg-type]
+    return Schedule(DaemonConfig(**values), rng=random.Random(7), clock=lambda: NOW)  # type: ignore[arg-type]
 
 
 def fetched(
@@ -232,7 +232,7 @@ def test_a_304_keeps_the_weeks_entries_and_time_passing_lengthens_the_interval()
     assert plan.record.outcome == "not-modified"
     assert plan.record.interval == timedelta(hours=1)
     later = Schedule(
-        ScheduleSettings(jitter=timedelta(0)), clock=lambda: NOW + timedelta(hours=8)
+        DaemonConfig(jitter=timedelta(0)), clock=lambda: NOW + timedelta(hours=8)
     ).plan(SOURCE, state, PollResult(source="s", not_modified=1), Observation([fetched(304)]))
     assert later.record.interval == timedelta(hours=12) / 4  # 4 entries in 12 hours
 
@@ -321,7 +321,7 @@ def test_documents_that_are_not_xml_have_no_hints() -> None:
 
 def test_jitter_spreads_successes_within_the_configured_window() -> None:
     sched = Schedule(
-        ScheduleSettings(jitter=timedelta(seconds=30)), rng=random.Random(1), clock=lambda: NOW
+        DaemonConfig(jitter=timedelta(seconds=30)), rng=random.Random(1), clock=lambda: NOW
     )
     busy = dated(*(timedelta(minutes=n) for n in range(1, 40)))
     polls = {sched.plan(SOURCE, SourceState(id="s"), ok(), busy).next_poll for _ in range(20)}

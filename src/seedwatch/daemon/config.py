@@ -36,6 +36,7 @@ from pydantic import (
 
 from seedwatch.errors import ConfigError
 from seedwatch.models import Source
+from seedwatch.sections import DedupConfig
 from seedwatch.units import parse_duration, parse_size
 
 CONFIG_ENV = "SEEDWATCH_CONFIG"
@@ -161,21 +162,6 @@ class ClusterConfig(_Strict):
         if self.stalled_after < self.heartbeat * 2:
             raise ValueError("stalled_after must be at least twice the heartbeat")
         return self
-
-
-class DedupConfig(_Strict):
-    """``[dedup]``: see ``seedwatch.state.dedup.settings.DedupSettings`` for each key.
-    ``shingle``, ``num_perm`` and ``bands`` are fixed when a state is created."""
-
-    min_words: int = Field(25, ge=0)
-    revisions: Literal["skip", "new-version"] = "skip"
-    containment: float = Field(0.8, gt=0, le=1)
-    novel_words: int = Field(25, ge=0)
-    paragraph_min_words: int = Field(5, ge=1)
-    near: float = Field(0.8, gt=0, le=1)
-    shingle: int = Field(5, ge=1, le=20)
-    num_perm: int = Field(128, ge=16, le=1024)
-    bands: int | None = Field(None, ge=2)
 
 
 class WebSubConfig(_Strict):

@@ -68,17 +68,9 @@ def fetcher(config: Config) -> HttpFetcher:
 
 
 def schedule_for(config: Config) -> Schedule:
-    from seedwatch.daemon.schedule import Schedule, ScheduleSettings
+    from seedwatch.daemon.schedule import Schedule
 
-    d = config.daemon
-    return Schedule(
-        ScheduleSettings(
-            park_after=d.park_after,
-            probe_interval=d.probe_interval,
-            redirect_after=d.redirect_after,
-            jitter=d.jitter,
-        )
-    )
+    return Schedule(config.daemon)
 
 
 def _select(kind: str, available: dict[str, C], wanted: list[str] | None, where: str) -> list[C]:
@@ -103,7 +95,7 @@ def open_state(config: Config) -> Store:
     policy_sources = [Source(id=s.id, options=dict(s.model_extra or {})) for s in config.sources]
     store = Store(
         config.state_url,
-        dedup=DedupSettings.from_config(config.dedup.model_dump(), policy_sources),
+        dedup=DedupSettings.from_config(config.dedup, policy_sources),
     )
     store.migrate()
     return store

@@ -48,6 +48,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from seedwatch.contracts import PollResult
+from seedwatch.daemon.config import DaemonConfig
 from seedwatch.daemon.fetch import FetchResult
 from seedwatch.models import Document, Source
 from seedwatch.state.store import PollRecord, SourceState
@@ -59,16 +60,6 @@ WEEK = timedelta(days=7)
 LONGEST = timedelta(days=3650)
 MAX_ENTRIES = 500  # entry dates kept per source: more than a week of a busy feed
 HINT_SCAN = 256 * 1024  # bytes of a feed's head searched for its channel hints
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleSettings:
-    """The config's ``[daemon]`` scheduling keys."""
-
-    park_after: int = 10
-    probe_interval: timedelta = timedelta(days=1)
-    redirect_after: int = 3
-    jitter: timedelta = timedelta(seconds=30)
 
 
 # -- the feed's own hints ----------------------------------------------------------
@@ -289,12 +280,12 @@ class Schedule:
 
     def __init__(
         self,
-        settings: ScheduleSettings | None = None,
+        settings: DaemonConfig | None = None,
         *,
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.settings = settings or ScheduleSettings()
+        self.settings = settings or DaemonConfig()  # its scheduling keys
         self.rng = rng or random.Random()
         self.clock = clock
 

@@ -1,7 +1,7 @@
 """De-duplication settings: the global ``[dedup]`` table and each source's policy.
 
-``DedupSettings`` holds what the layers compare against (word minimum,
-containment and near-duplicate thresholds, MinHash shape); ``SourcePolicy``
+``DedupSettings`` holds what the layers compare against (the ``[dedup]``
+keys, defined once in ``seedwatch.sections``); ``SourcePolicy``
 holds what a source may opt into (title matching) or override (revisions).
 Source options come from the ``[[sources]]`` entries (``Source.options``)
 and are checked here, so a typo is a ``ConfigError`` naming the source.
@@ -10,16 +10,18 @@ and are checked here, so a typo is a ``ConfigError`` naming the source.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal, cast
+from typing import Any, cast, get_args
+
+from pydantic import Field, ValidationError
 
 from seedwatch.errors import ConfigError
 from seedwatch.models import Source
+from seedwatch.sections import DedupConfig, Revisions
 from seedwatch.units import parse_duration
 
-Revisions = Literal["skip", "new-version"]
-REVISION_POLICIES: tuple[Revisions, ...] = ("skip", "new-version")
+REVISION_POLICIES: tuple[Revisions, ...] = get_args(Revisions)
 
 # Source options read here (everything else in Source.options belongs to others).
 SOURCE_OPTIONS = ("match_titles", "title_window", "revisions")
@@ -40,56 +42,11 @@ class SourcePolicy:
     revisions: Revisions | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class DedupSettings:
-    """The ``[dedup]`` settings.
+class DedupSettings(DedupConfig):
+    """The ``[dedup]`` settings (``seedwatch.sections.DedupConfig``: each key,
+    its default and bounds, defined once) and each source's policy."""
 
-    - ``min_words``: content layers (exact, containment, near) judge only
-      texts of at least this many words;
-    - ``revisions``: ``skip`` or ``new-version`` for changed text under the
-      same guid or URL (a source's ``revisions`` option overrides it);
-    - ``containment``: share of an item's text (by characters) already in
-      the corpus from which it is a duplicate;
-    - ``novel_words``: an item that holds a whole corpus item plus at least
-      this many words of its own is new (a reply under a full quote);
-    - ``paragraph_min_words``: shorter paragraphs and lines ("By Jake
-      Bright", "@Jlaw") are not fingerprinted for containment;
-    - ``near``: estimated Jaccard similarity of word shingles from which an
-      item is a near duplicate;
-    - ``shingle``, ``num_perm``, ``bands``: the MinHash/LSH shape (fixed
-      when the state is created; ``bands`` None lets seedwatch choose).
-    """
-
-    min_words: int = 25
-    revisions: Revisions = "skip"
-    containment: float = 0.8
-    novel_words: int = 25
-    paragraph_min_words: int = 5
-    near: float = 0.8
-    shingle: int = 5
-    num_perm: int = 128
-    bands: int | None = None
-    sources: Mapping[str, SourcePolicy] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for name in ("containment", "near"):
-            value = getattr(self, name)
-            if not 0.0 < value <= 1.0:
-                raise ConfigError(f"[dedup] {name}: expected a share in (0, 1], got {value!r}")
-        if self.revisions not in REVISION_POLICIES:
-            raise ConfigError(
-                f"[dedup] revisions: expected one of {', '.join(REVISION_POLICIES)}, "
-                f"got {self.revisions!r}"
-            )
-        if self.shingle < 1:
-            raise ConfigError(f"[dedup] shingle: expected at least 1 word, got {self.shingle}")
-        if self.num_perm < 16:
-            raise ConfigError(f"[dedup] num_perm: expected at least 16, got {self.num_perm}")
-        if self.bands is not None and not 2 <= self.bands <= self.num_perm // 2:
-            raise ConfigError(
-                f"[dedup] bands: expected 2 to {self.num_perm // 2} "
-                f"(num_perm / 2), got {self.bands}"
-            )
+    sources: Mapping[str, SourcePolicy] = Field(default_factory=dict)
 
     def policy(self, source_id: str | None) -> SourcePolicy:
         if source_id is None:
@@ -101,16 +58,25 @@ class DedupSettings:
 
     @classmethod
     def from_config(
-        cls, options: Mapping[str, Any], sources: Iterable[Source] = ()
+        cls, options: DedupConfig | Mapping[str, Any], sources: Iterable[Source] = ()
     ) -> DedupSettings:
-        """Settings from the ``[dedup]`` table (``config.dedup.model_dump()``) and the
-        configured sources, whose ``match_titles``, ``title_window`` and
-        ``revisions`` options become their policies."""
-        known = {f for f in cls.__dataclass_fields__ if f != "sources"}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise ConfigError(f"[dedup]: unknown field {unknown[0]!r} (check its spelling)")
-        return cls(**dict(options), sources=policies(sources))
+        """Settings from the ``[dedup]`` table and the configured sources, whose
+        ``match_titles``, ``title_window`` and ``revisions`` options become
+        their policies."""
+        values = options.model_dump() if isinstance(options, DedupConfig) else dict(options)
+        try:
+            return cls(**values, sources=policies(sources))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(p) for p in error["loc"])
+            if error["type"] == "extra_forbidden":
+                raise ConfigError(
+                    f"[dedup]: unknown field {field!r} (check its spelling)"
+                ) from None
+            message = error["msg"].removeprefix("Value error, ")
+            raise ConfigError(
+                f"[dedup] {field}: {message}" if field else f"[dedup] {message}"
+            ) from None
 
 
 _DEFAULT_POLICY = SourcePolicy()
