@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import yaml
 
-from seedwatch.corpus import CorpusConflict, file_name, next_free_seq, render, scan, write_atomic
+from seedwatch import Document, ParseError, Parser, hookimpl
+from seedwatch.corpus import (
+    CorpusConflict,
+    file_name,
+    next_free_seq,
+    read,
+    render,
+    scan,
+    write_atomic,
+)
+from seedwatch.daemon.indexer import read_corpus_file
 from seedwatch.models import Item, Quote, ThreadRef
+from seedwatch.plugins.manager import build_registry
 from seedwatch.text import fingerprint
 
 
@@ -70,3 +83,72 @@ def test_temporary_files_of_a_killed_writer_are_swept(tmp_path: Path) -> None:
     (tmp_path / ".notes.tmp").write_text("not ours")
     assert sweep_temporary(tmp_path) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.tmp"]
+
+
+def test_read_gives_back_the_item_render_wrote() -> None:
+    hk = timezone(timedelta(hours=8))
+    item = Item(
+        key="xenforo:example.org:42",
+        text="First paragraph: a 'quote' and --- dashes.\n\nSecond.",
+        parser="xenforo",
+        source="forum",
+        url="https://example.org/posts/42/",
+        guid="42",
+        title='A thread: "quoted" #1',
+        author="TaiShang",
+        site="Example forum",
+        published=datetime(2020, 1, 2, 3, 4, 5, tzinfo=hk),
+        updated=datetime(2020, 1, 3, tzinfo=UTC),
+        tags=("china", "ev"),
+        thread=ThreadRef(id="7", title="A thread", post_number=3, quotes=(Quote("bob", "k1"),)),
+    )
+    fetched = datetime(2026, 11, 21, tzinfo=UTC)
+    back = read(render(item, fetched, revision_of="old-key"))
+    assert back is not None
+    assert back == replace(item, extra={"fetched": fetched.isoformat(), "revision_of": "old-key"})
+    plain = Item(key="k", text="Just text.", parser="rss")
+    assert read(render(plain, fetched)) == replace(plain, extra={"fetched": fetched.isoformat()})
+
+
+def test_read_leaves_files_that_are_not_ours_and_refuses_damaged_ones() -> None:
+    seed = Path(__file__).parent / "data" / "seeds"
+    for path in seed.iterdir():  # blog front-matter and plain texts: not ours
+        assert read(path.read_text()) is None
+    assert read("---\ntitle: a post\n---\nText.\n") is None
+    with pytest.raises(ParseError, match="seedwatch: 2"):
+        read("---\nseedwatch: 2\nkey: k\n---\nText.\n")
+    with pytest.raises(ParseError, match="no 'key'"):
+        read("---\nseedwatch: 1\ntitle: t\n---\nText.\n")
+    with pytest.raises(ParseError, match="never closed"):
+        read("---\nseedwatch: 1\nkey: k\nText.\n")
+
+
+class Greedy(Parser):
+    """A third-party parser sure of every document."""
+
+    name = "greedy"
+
+    def sniff(self, document: Document) -> float:
+        return 1.0
+
+    def parse(self, document: Document) -> Iterator[Item]:
+        yield Item(key="greedy", text=document.text(), parser=self.name)
+
+
+class GreedyPlugin:
+    @hookimpl
+    def register_parsers(self, register: Callable[[Parser], None]) -> None:
+        register(Greedy())
+
+
+def test_our_own_files_are_indexed_as_ours_whatever_parsers_are_installed(
+    tmp_path: Path,
+) -> None:
+    item = Item(key="rss:item-1", text="A story of our own corpus.", parser="rss", source="s")
+    path = tmp_path / file_name(5, item.text)
+    path.write_text(render(item, datetime(2026, 11, 21, tzinfo=UTC)))
+    registry = build_registry(load_external=False, extra_plugins=[GreedyPlugin()])
+    probe = Document(url="x", content=b"---\nseedwatch: 1\n", fetched=datetime.now(UTC))
+    assert registry.sniff(probe).name == "greedy"
+    (indexed,) = read_corpus_file(registry, path)
+    assert indexed.key == "rss:item-1" and indexed.parser == "rss" and indexed.source == "s"

@@ -1,4 +1,5 @@
-"""The corpus format: file names, the front-matter block, atomic no-clobber writes.
+"""The corpus format: file names, the front-matter block (``render`` writes it,
+``read`` reads it back), atomic no-clobber writes.
 
 A corpus is a folder of UTF-8 files named ``NNN_<16 hex>.txt``: ``NNN`` the
 sequence number (zero-padded to at least 3 digits, never reused), the hex the
@@ -14,19 +15,22 @@ host and process, and a node sweeps only what a dead writer left.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import secrets
 import socket
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from seedwatch.models import Item
+from seedwatch import safeyaml
+from seedwatch.errors import ItemValidationError, ParseError
+from seedwatch.models import Item, Quote, ThreadRef
 from seedwatch.text import fingerprint_hex
 
 # libyaml's emitter when PyYAML has it: the pure-Python one costs more than
@@ -119,6 +123,119 @@ def render(
     return f"---\n{header}---\n{body}"
 
 
+# The keys ``front_matter`` writes; any other key of a corpus file goes to ``extra``.
+_KEYS = frozenset(
+    {
+        "seedwatch", "key", "source", "parser", "url", "guid", "title", "author", "site",
+        "published", "updated", "fetched", "tags", "thread", "revision_of",
+    }
+)  # fmt: skip
+_OURS = re.compile(r"---[ \t]*\r?\nseedwatch:[ \t]*(\S+)[ \t]*\r?\n")
+_CLOSE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
+
+
+def read(text: str, where: str = "corpus file") -> Item | None:
+    """The Item a corpus file of ours records (the inverse of ``render``), or
+    ``None`` when ``text`` is not one (it does not open with the ``seedwatch``
+    key). Read before any parser is asked, so no plugin can claim our files.
+    ``ParseError`` for a file of ours that is damaged or of a newer format."""
+    text = text.lstrip("\ufeff")
+    opened = _OURS.match(text)
+    if opened is None:
+        return None
+    closed = _CLOSE.search(text, opened.end())
+    if closed is None:
+        raise ParseError(f"{where}: corpus file front-matter is never closed ('---')")
+    meta = safeyaml.load(text[4 : closed.start()], first_line=2)
+    if not isinstance(meta, dict):
+        raise ParseError(f"{where}: corpus file front-matter is not a map")
+    if meta.get("seedwatch") != FORMAT_VERSION:
+        raise ParseError(
+            f"{where}: corpus file format 'seedwatch: {meta.get('seedwatch')}' is not one "
+            f"this version reads (it reads {FORMAT_VERSION}); upgrade seedwatch"
+        )
+    key = meta.get("key")
+    if key is None or not str(key).strip():
+        raise ParseError(f"{where}: corpus file (seedwatch: 1) has no 'key'")
+    body = text[closed.end() :].removeprefix("\r").removeprefix("\n")
+    dates = {name: _when(meta.get(name), name, where) for name in ("published", "updated")}
+    extra: dict[str, Any] = {
+        k: json.loads(json.dumps(v, default=str)) for k, v in meta.items() if k not in _KEYS
+    }
+    for name in ("fetched", "revision_of"):
+        if meta.get(name) is not None:
+            value = _when(meta[name], name, where) if name == "fetched" else meta[name]
+            extra[name] = value.isoformat() if isinstance(value, datetime) else str(value)
+    tags = meta.get("tags") or []
+    try:
+        return Item(
+            key=str(key),
+            text=body[:-1] if body.endswith("\n") else body,
+            parser=str(meta.get("parser") or "frontmatter"),
+            source=_text(meta.get("source")),
+            url=_text(meta.get("url")),
+            guid=_text(meta.get("guid")),
+            title=_text(meta.get("title")),
+            author=_text(meta.get("author")),
+            site=_text(meta.get("site")),
+            published=dates["published"],
+            updated=dates["updated"],
+            tags=tuple(str(t) for t in (tags if isinstance(tags, list) else [tags])),
+            thread=_thread(meta.get("thread"), where),
+            extra=extra,
+        )
+    except ItemValidationError as exc:
+        raise ParseError(f"{where}: corpus file: {exc}") from None
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _when(value: object, name: str, where: str) -> datetime | None:
+    """A date as ``render`` writes it (ISO 8601 with offset; YAML may have read it
+    as a timestamp already); one without an offset is taken as UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ParseError(
+                f"{where}: corpus file field {name!r} is not a date: {value!r}"
+            ) from None
+    if isinstance(value, datetime):
+        return value if value.utcoffset() is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    raise ParseError(f"{where}: corpus file field {name!r} is not a date: {value!r}")
+
+
+def _thread(value: object, where: str) -> ThreadRef | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ParseError(f"{where}: corpus file field 'thread' is not a map")
+    number = value.get("post_number")
+    try:
+        return ThreadRef(
+            id=_text(value.get("id")),
+            title=_text(value.get("title")),
+            url=_text(value.get("url")),
+            post_number=int(number) if number is not None else None,
+            quotes=tuple(
+                Quote(author=_text(q.get("author")), key=_text(q.get("key")))
+                for q in value.get("quotes") or []
+            ),
+        )
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ParseError(f"{where}: corpus file field 'thread' is malformed: {exc}") from None
+
+
 class CorpusConflict(Exception):
     """A corpus file of that name exists with other content (never overwritten)."""
 
@@ -205,3 +322,17 @@ def write_atomic(folder: Path, name: str, content: str, *, sync_dir: bool = True
     if sync_dir:
         sync_folder(folder)  # make the new directory entry durable
     return final
+
+
+# The helpers plugins may use (docs/plugins.md, "Helper modules").
+__all__ = [
+    "NAME_RE",
+    "CorpusConflict",
+    "file_name",
+    "read",
+    "render",
+    "scan",
+    "sweep_temporary",
+    "sync_folder",
+    "write_atomic",
+]

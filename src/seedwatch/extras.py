@@ -34,3 +34,9 @@ def require(module: str, *, extra: str, needed_for: str) -> ModuleType:
         if exc.name not in (module, top):
             raise
         raise MissingExtraError(extra, needed_for, top) from None
+
+
+# The helpers plugins may use (docs/plugins.md, "Helper modules").
+__all__ = [
+    "require",
+]

@@ -219,3 +219,9 @@ def _at(exc: yaml.MarkedYAMLError, first_line: int) -> str:
     if mark is None:
         return ""
     return f" at line {mark.line + first_line}, column {mark.column + 1}"
+
+
+# The helpers plugins may use (docs/plugins.md, "Helper modules").
+__all__ = [
+    "load",
+]

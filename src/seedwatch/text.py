@@ -209,3 +209,16 @@ def element_to_text(root: lxml.html.HtmlElement, *, drop: frozenset[str] = _DROP
     walk(root)
     flush()
     return _INVISIBLE.sub("", "\n\n".join(blocks))
+
+
+# The helpers plugins may use (docs/plugins.md, "Helper modules").
+__all__ = [
+    "clean_text",
+    "element_to_text",
+    "fingerprint",
+    "fingerprint_hex",
+    "html_to_text",
+    "normalize",
+    "paragraphs",
+    "word_count",
+]

@@ -148,3 +148,14 @@ def may_carry_credentials(url: str, source_url: str) -> bool:
     if mine == theirs:
         return True
     return theirs == ("http", mine[1], 80) and mine == ("https", mine[1], 443)
+
+
+# The helpers plugins may use (docs/plugins.md, "Helper modules").
+__all__ = [
+    "canonical_url",
+    "host_of",
+    "may_carry_credentials",
+    "origin",
+    "same_origin",
+    "same_site",
+]

@@ -2,8 +2,9 @@
 
 Runs at every start (cheap when nothing changed: one directory listing and
 one query) and as ``seedwatch corpus index``. Each file not yet known is read
-by the parser that claims it (our own ``seedwatch: 1`` files, blog posts with
-front-matter, forum and FreshRSS text renderings, plain articles) and its
+back by ``corpus.read`` if it is one of ours (``seedwatch: 1``), else by the
+parser that claims it (blog posts with front-matter, forum and FreshRSS text
+renderings, plain articles) and its
 items are recorded; a file no parser reads is still indexed as one plain
 item, so its text is known. The next sequence number moves past the highest
 file found. File names are taken as they are (the seeds predate us).
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from seedwatch.corpus import scan
+from seedwatch.corpus import read, scan
 from seedwatch.errors import ParseError
 from seedwatch.models import Document, Item
 from seedwatch.plugins.registry import Registry
@@ -48,6 +49,10 @@ def read_corpus_file(registry: Registry, path: Path) -> list[Item]:
         charset="utf-8",
     )
     try:
+        # Our own files first: no parser, built-in or not, gets to claim them.
+        ours = read(document.text(), path.name)
+        if ours is not None:
+            return [ours]
         parser = registry.sniff(document)
         items = list(parser.parse(document))
     except ParseError as exc:
