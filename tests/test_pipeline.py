@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import yaml
 
 from feedgen import article, rss
 from localserver import LocalServer, Reply
-from seedwatch import Document, Filter, Item, Parser, Source, Transform, hookimpl
+from seedwatch import Accepted, Document, Filter, Item, Parser, Sink, Source, Transform, hookimpl
 from seedwatch.daemon import config as config_mod
 from seedwatch.daemon import runtime
 from seedwatch.daemon.pipeline import Pipeline
@@ -364,3 +364,40 @@ def test_live_poll_walks_back_until_a_page_brings_nothing_new(
     second = h.poll("paged")
     assert second.accepted == 0
     assert [r.path for r in server.requests] == ["/p/1", "/p/5"]  # stopped at the first old page
+
+
+class CaptureSink(Sink):
+    name = "capture"
+
+    def __init__(self) -> None:
+        self.options: dict[str, Any] = {}
+
+    def configure(self, options: Mapping[str, Any]) -> None:
+        self.options = dict(options)
+
+    def write(self, entry: Accepted) -> None:
+        pass
+
+
+def test_every_sink_is_given_the_corpus_folder_and_the_config_folder(
+    tmp_path: Path, harness: Callable[..., Harness]
+) -> None:
+    sink = CaptureSink()
+
+    class Plugin:
+        @hookimpl
+        def register_sinks(self, register: Callable[[Sink], None]) -> None:
+            register(sink)
+
+    h = harness(
+        [],
+        plugins=[Plugin()],
+        corpus={"path": "corpus", "sinks": ["corpus", "capture"]},
+        sinks={"capture": {"outbox": "out"}},
+    )
+    assert sink.options == {
+        "corpus_path": str(tmp_path / "corpus"),
+        "config_dir": str(tmp_path),
+        "outbox": "out",
+    }
+    assert h.pipeline.sinks[0].name == "corpus"

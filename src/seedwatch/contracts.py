@@ -189,9 +189,19 @@ class Accepted:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+# What seedwatch adds to every sink's ``configure`` options (unless its table sets
+# them): the corpus folder (``[corpus] path``) and the config file's folder, which
+# relative paths in a sink's table are relative to; both absolute.
+SINK_CONTEXT = ("corpus_path", "config_dir")
+
+
 class Sink(Capability, ABC):
     """Stores accepted items. ``write`` must be idempotent: after a crash the
-    pipeline calls it again for items recorded but not yet marked written."""
+    pipeline calls it again for items recorded but not yet marked written.
+
+    ``configure`` receives the sink's ``[sinks.NAME]`` table and the keys of
+    ``SINK_CONTEXT`` (the built-in ``corpus`` sink writes to ``corpus_path``
+    unless its table names a ``path``)."""
 
     @abstractmethod
     def write(self, entry: Accepted) -> None:

@@ -116,14 +116,10 @@ def build(
     source_checks.check_plugins(config, registry, enabled_only=True)
     source_checks.require_extras(config)
     sinks = []
+    context = {"corpus_path": str(config.corpus_path), "config_dir": str(config.base)}
     for name in config.corpus.sinks:
         sink = registry.sinks[name]
-        options = dict(config.sinks.get(name, {}))
-        if name == "corpus":
-            options.setdefault("path", str(config.corpus_path))
-        elif "file" in options:
-            options["file"] = str(config.base / options["file"])
-        sink.configure(options)
+        sink.configure(context | config.sinks.get(name, {}))  # contracts.SINK_CONTEXT
         sinks.append(sink)
     transforms = _select(
         "transforms", registry.transforms, config.pipeline.transforms, config.where

@@ -26,9 +26,10 @@ class CorpusSink(Sink):
         self.dirty = False
 
     def configure(self, options: Mapping[str, Any]) -> None:
-        if "path" not in options:
+        path = options.get("path") or options.get("corpus_path")
+        if not path:
             raise ConfigError("sink 'corpus' needs a path ([corpus] path in the config)")
-        self.folder = Path(options["path"])
+        self.folder = Path(options.get("config_dir", ".")) / path
         # Configured once at start-up, before any write: what a killed
         # process left half-written is garbage now (the state re-writes it).
         sweep_temporary(self.folder)

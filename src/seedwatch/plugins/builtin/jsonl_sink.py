@@ -71,7 +71,7 @@ class JsonlSink(Sink):
     def configure(self, options: Mapping[str, Any]) -> None:
         if "file" not in options:
             raise ConfigError('sink "jsonl" needs [sinks.jsonl] file = "items.jsonl"')
-        self.path = Path(options["file"])
+        self.path = Path(options.get("config_dir", ".")) / options["file"]
         _drop_torn_tail(self.path)
         self.recent = _recent_seqs(self.path)
 

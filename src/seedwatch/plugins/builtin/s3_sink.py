@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from seedwatch.contracts import Accepted, Sink
+from seedwatch.contracts import SINK_CONTEXT, Accepted, Sink
 from seedwatch.corpus import CorpusConflict
 from seedwatch.errors import ConfigError
 from seedwatch.extras import require
@@ -52,7 +52,7 @@ class S3Sink(Sink):
         boto3 = require("boto3", extra="s3", needed_for='the "s3" sink')
         from botocore.exceptions import BotoCoreError, ClientError
 
-        unknown = sorted(set(options) - _OPTIONS)
+        unknown = sorted(set(options) - _OPTIONS - set(SINK_CONTEXT))
         if unknown:
             raise ConfigError(
                 f"[sinks.s3]: unknown option(s) {', '.join(unknown)}; "
