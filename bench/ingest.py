@@ -49,7 +49,7 @@ def full_poll(body: bytes, out: multiprocessing.Queue) -> None:  # type: ignore[
         )
         pipeline = runtime.build(config)
         start = time.perf_counter()
-        result = pipeline.poll_source(config.source("big"))
+        result = pipeline.poll_source(config.source("big")).result
         took = time.perf_counter() - start
         pipeline.close()
     out.put((result.accepted, took, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))

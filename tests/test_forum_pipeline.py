@@ -38,7 +38,7 @@ class Harness:
     pipeline: Pipeline
 
     def poll(self, **kw: Any) -> PollResult:
-        return self.pipeline.poll_source(self.config.source("thread"), **kw)
+        return self.pipeline.poll_source(self.config.source("thread"), **kw).result
 
 
 @pytest.fixture

@@ -86,7 +86,7 @@ class Harness:
     pipeline: Pipeline
 
     def poll(self, **kw: Any) -> PollResult:
-        return self.pipeline.poll_source(self.config.source("board"), **kw)
+        return self.pipeline.poll_source(self.config.source("board"), **kw).result
 
 
 @pytest.fixture

@@ -65,7 +65,7 @@ def test_freshrss_source_ingests_every_article_once_and_a_second_run_adds_nothin
 ) -> None:
     config, built = pipeline
     source = config.source("home")
-    first = built.poll_source(source)
+    first = built.poll_source(source).result
     assert first.error is None
     assert (first.documents, first.items, first.accepted, first.rejected) == (4, 16, 12, 4)
     meta = _corpus(tmp_path)
@@ -77,7 +77,7 @@ def test_freshrss_source_ingests_every_article_once_and_a_second_run_adds_nothin
     # The cursor is the newest entry's timestampUsec.
     assert built.store.source_state("home").cursor.mark == "1795294325163246"
 
-    second = built.poll_source(source)
+    second = built.poll_source(source).result
     assert second.error is None
     assert (second.items, second.accepted) == (0, 0)
     assert api.stream_requests[-1]["ot"] == "1795294325"
@@ -90,7 +90,7 @@ def test_backfill_since_a_date_through_the_pipeline(
     config, built = pipeline
     result = built.poll_source(
         config.source("home"), backfill=True, since=datetime(2024, 3, 1, tzinfo=UTC)
-    )
+    ).result
     assert result.error is None
     # Page 1's five entries are published on or after 2024-03-01; two share a URL.
     assert (result.items, result.accepted) == (5, 4)
@@ -109,7 +109,7 @@ def test_a_wrong_password_is_a_counted_error(
 ) -> None:
     api.password = "changed-in-freshrss"
     config, built = pipeline
-    result = built.poll_source(config.source("home"))
+    result = built.poll_source(config.source("home")).result
     assert result.error is not None
     assert "wrong or missing API password" in result.error
     assert result.error_category == "http-4xx"

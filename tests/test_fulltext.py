@@ -100,7 +100,7 @@ class Run:
     source: Source
 
     def poll(self) -> PollResult:
-        return self.pipeline.poll_source(self.source)
+        return self.pipeline.poll_source(self.source).result
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ class Run:
     pipeline: Pipeline
 
     def poll(self, source_id: str, **kw: Any) -> PollResult:
-        return self.pipeline.poll_source(self.config.source(source_id), **kw)
+        return self.pipeline.poll_source(self.config.source(source_id), **kw).result
 
     def corpus(self) -> list[dict[str, Any]]:
         """Front matter and text of each corpus file, in file order."""
@@ -211,7 +211,12 @@ def test_register_sinks_a_registered_sink_receives_every_accepted_item(
         corpus={"path": "corpus", "sinks": ["corpus", "memory"]},
         sinks={"memory": {"label": "kept"}},
     )
-    assert plugin.sink.options == {"label": "kept"}  # its [sinks.memory] table
+    # its [sinks.memory] table, and where the corpus and the config are
+    assert plugin.sink.options == {
+        "label": "kept",
+        "corpus_path": str(run.tmp / "corpus"),
+        "config_dir": str(run.tmp),
+    }
     assert run.poll("gen").accepted == 3
     corpus = run.corpus()
     assert [e.item.guid for e in plugin.sink.entries] == ["item-0", "item-1", "item-2"]

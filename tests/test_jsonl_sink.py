@@ -27,7 +27,7 @@ def test_items_go_to_the_corpus_and_the_jsonl_file(server: LocalServer, tmp_path
     )
     pipeline = runtime.build(config)
     try:
-        assert pipeline.poll_source(config.source("gen")).accepted == 3
+        assert pipeline.poll_source(config.source("gen")).result.accepted == 3
     finally:
         pipeline.close()
     lines = [json.loads(x) for x in (tmp_path / "items.jsonl").read_text().splitlines()]

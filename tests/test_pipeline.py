@@ -32,7 +32,7 @@ class Harness:
         return self.config.source(source_id)
 
     def poll(self, source_id: str, **kw: Any) -> Any:
-        return self.pipeline.poll_source(self.source(source_id), **kw)
+        return self.pipeline.poll_source(self.source(source_id), **kw).result
 
     def files(self) -> list[str]:
         folder = self.tmp / "corpus"
@@ -182,6 +182,7 @@ def test_a_plugin_that_raises_fails_one_document_and_names_itself(
     result = h.poll("bad")
     assert result.failed_documents == 1 and result.accepted == 1  # the first item is kept
     assert result.error and "raising" in result.error and "the plugin broke" in result.error
+    assert result.error_category == "plugin" and "RaisingPlugin" in result.error
     assert h.poll("good").accepted == 1
 
 

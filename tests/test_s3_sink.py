@@ -119,7 +119,7 @@ def test_a_poll_writes_the_corpus_to_the_bucket(
         file=tmp_path / "seedwatch.toml",
     )
     with runtime.running(config) as pipeline:
-        result = pipeline.poll_source(config.source("feed"))
+        result = pipeline.poll_source(config.source("feed")).result
     assert result.accepted == 5
     keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"])
     assert keys == sorted(f"c/{name}" for name in result.written)

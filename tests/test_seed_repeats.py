@@ -62,7 +62,7 @@ def test_a_feed_repeating_seeds_001_and_003_adds_neither(
     )
     pipeline = runtime.build(config)
     try:
-        result = pipeline.poll_source(config.source("repeats"))
+        result = pipeline.poll_source(config.source("repeats")).result
     finally:
         pipeline.close()
     assert result.error is None and result.items == 2

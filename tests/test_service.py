@@ -92,7 +92,7 @@ def poll(
     src = next(s for s in config_sources if s["id"] == source_id)
     source = config_mod.from_dict({"sources": [src]}).source(source_id)
     before = now()
-    result = pipeline.poll_source(source)
+    result = pipeline.poll_source(source).result
     after = now()
     return result, pipeline.store.source_state(source_id), before, after
 

@@ -94,7 +94,9 @@ class ItemValidationError(SeedwatchError):
 
 
 class PluginError(SeedwatchError):
-    """A plugin raised while handling a document; wraps the original error."""
+    """A plugin (a parser, a source kind) raised something else than our errors;
+    wraps the original error. Raised by the pipeline (and ``seedwatch parse``),
+    which counts the document or the poll as failed under ``plugin``."""
 
     def __init__(self, plugin: str, where: str, error: BaseException) -> None:
         super().__init__(f"plugin {plugin!r} failed on {where}: {type(error).__name__}: {error}")

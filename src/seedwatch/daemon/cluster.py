@@ -248,7 +248,7 @@ class Node:
                 log.info("source %s: every slot of its host is busy; later", source_id)
                 self.clock.defer(source, delay=self.settings.slot_wait)
                 return
-            result = self.pipeline.poll_source(source)
+            result = self.pipeline.poll_source(source).result
         if result.error:
             log.warning("source %s failed (%s): %s", source_id, result.error_category, result.error)
         elif result.accepted:
@@ -360,7 +360,4 @@ def run_node(config: Config, *, clock: bool) -> None:
         # procrastinate logs every job start and end at INFO: thousands an hour.
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
     with runtime.running(config) as pipeline:
-        sources = config.enabled_sources()
-        pipeline.registry.notify("on_startup", sources=sources)
         Node(config, pipeline, clock=clock).run()
-        pipeline.registry.notify("on_shutdown")

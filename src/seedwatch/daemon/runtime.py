@@ -9,7 +9,7 @@ SQLAlchemy, Alembic or NumPy.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
@@ -144,10 +144,28 @@ def build(
 
 
 @contextmanager
-def running(config: Config, *, extra_plugins: Iterable[object] = ()) -> Iterator[Pipeline]:
-    """``build`` as a context manager that closes the fetcher and the state."""
+def running(
+    config: Config,
+    *,
+    sources: Sequence[Source] | None = None,
+    extra_plugins: Iterable[object] = (),
+    notify: bool = True,
+) -> Iterator[Pipeline]:
+    """``build`` as a context manager: plugins hear ``on_startup`` (with
+    ``sources``, default the enabled ones) once the pipeline is ready and
+    ``on_shutdown`` once at the end, however it ends (``notify=False`` for
+    commands that only look, such as ``sources check``); then the fetcher and
+    the state are closed. ``run``, ``backfill`` and cluster nodes all start here."""
     pipeline = build(config, extra_plugins=extra_plugins)
     try:
-        yield pipeline
+        if notify:
+            started = config.enabled_sources() if sources is None else list(sources)
+            pipeline.registry.notify("on_startup", sources=started)
+            try:
+                yield pipeline
+            finally:
+                pipeline.registry.notify("on_shutdown")
+        else:
+            yield pipeline
     finally:
         pipeline.close()

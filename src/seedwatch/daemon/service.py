@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -48,6 +49,9 @@ from seedwatch.daemon.sdnotify import Notifier
 from seedwatch.errors import UserError
 from seedwatch.models import Source
 from seedwatch.state.store import now
+
+if TYPE_CHECKING:
+    from seedwatch.daemon.websub import WebSub
 
 log = logging.getLogger("seedwatch.service")
 
@@ -70,8 +74,10 @@ class Service:
         corpus: Path | None = None,
         notifier: Notifier | None = None,
         tick: float = 5.0,
+        websub: WebSub | None = None,
     ) -> None:
         self.pipeline = pipeline
+        self.websub = websub  # pushes: polls of a pushed source slow down
         self.sources = {s.id: s for s in sources}
         self.concurrency = concurrency
         self.jitter = jitter
@@ -107,9 +113,15 @@ class Service:
     def poll(self, source: Source) -> PollResult:
         """Poll ``source`` once, count it, log one line, and move its job."""
         started = time.monotonic()
-        result = self.pipeline.poll_source(source)
+        push = self.websub
+        poll = self.pipeline.poll_source(
+            source, floor=push.floor(source.id) if push is not None else None
+        )
         duration = time.monotonic() - started
-        state = self.pipeline.recorded.get(source.id) or self.pipeline.store.source_state(source.id)
+        result = poll.result
+        if push is not None and poll.document is not None and result.error is None:
+            push.saw(source, poll.document)  # a hub named by the feed: subscribe
+        state = poll.state or self.pipeline.store.source_state(source.id)
         outcome = state.last_outcome or ("error" if result.error else "ok")
         self.metrics.on_poll(result, outcome, duration)
         nxt = state.next_poll

@@ -502,12 +502,8 @@ def running(
         key=_key(config),
         max_bytes=config.fetch.max_bytes,
     )
-    pipeline.on_feed = manager.saw
-    pipeline.poll_floor = manager.floor
     manager.start(sources)
     try:
         yield manager
     finally:
-        pipeline.on_feed = None
-        pipeline.poll_floor = None
         manager.stop()

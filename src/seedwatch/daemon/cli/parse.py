@@ -12,7 +12,7 @@ import click
 
 from seedwatch.daemon import runtime
 from seedwatch.daemon.cli.context import Context, pass_ctx
-from seedwatch.errors import ItemValidationError, ParseError, UserError
+from seedwatch.errors import ItemValidationError, ParseError, PluginError, UserError
 from seedwatch.models import Document, Source, clean_item
 
 if TYPE_CHECKING:
@@ -66,10 +66,8 @@ def parse(obj: Context, target: str, parser_name: str | None, as_json: bool) -> 
                 click.echo(f"    {first[:150]}")
     except ParseError:
         raise
-    except Exception as exc:
-        raise ParseError(
-            f"parser {parser.name!r} (plugin {registry.owner(parser)}) failed on "
-            f"{document.url}: {type(exc).__name__}: {exc}"
-        ) from exc
+    except Exception as exc:  # the plugin's failure, not the document's: one line, exit 1
+        where = f"{document.url} (parser {parser.name!r})"
+        raise PluginError(registry.owner(parser), where, exc) from exc
     if not as_json:
         click.echo(f"{count} item(s) by parser {parser.name}", err=True)

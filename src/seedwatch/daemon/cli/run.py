@@ -54,35 +54,37 @@ def run(obj: Context, once: bool, cluster: bool) -> None:
     if (cluster or obj.config.cluster.enabled) and not once:
         _cluster_node(obj.config, clock=True)
         return
+    from seedwatch.daemon import websub
     from seedwatch.daemon.service import Service
 
     config = obj.config
     sources = config.enabled_sources()
     if not sources:
         log.warning("no sources configured in %s: nothing to poll", config.where)
-    with runtime.running(config) as pipeline:
-        pipeline.registry.notify("on_startup", sources=sources)
-        service = Service(
-            pipeline,
-            sources,
-            concurrency=config.daemon.concurrency,
-            jitter=config.daemon.jitter,
-            listen=config.daemon.listen,
-            drain_timeout=config.daemon.drain_timeout,
-            reload=lambda: config_mod.load(obj.config_path).enabled_sources(),
-            corpus=config.corpus_path,
-        )
-        if once:
-            results = service.run_once()
-            pipeline.registry.notify("on_shutdown")
-            _summary(results)
-            if any(r.error for r in results):
-                sys.exit(1)
-            return
-        from seedwatch.daemon import websub
+    with runtime.running(config, sources=sources) as pipeline:
 
-        with websub.running(config, pipeline, sources):
-            service.run_forever()
+        def service(push: websub.WebSub | None = None) -> Service:
+            return Service(
+                pipeline,
+                sources,
+                concurrency=config.daemon.concurrency,
+                jitter=config.daemon.jitter,
+                listen=config.daemon.listen,
+                drain_timeout=config.daemon.drain_timeout,
+                reload=lambda: config_mod.load(obj.config_path).enabled_sources(),
+                corpus=config.corpus_path,
+                websub=push,
+            )
+
+        if once:
+            results = service().run_once()
+        else:
+            with websub.running(config, pipeline, sources) as push:
+                service(push).run_forever()
+            return
+    _summary(results)
+    if any(r.error for r in results):
+        sys.exit(1)
 
 
 @click.command()
@@ -134,20 +136,16 @@ def backfill(
     source = config.source(source_id)
     since_dt = _parse_since(since)
     with (
-        runtime.running(config) as pipeline,
+        runtime.running(config, sources=[source]) as pipeline,
         _progress(sys.stderr.isatty(), max_pages) as bar,
     ):
-        if bar is not None:
 
-            def progress(result: PollResult) -> None:
+        def progress(result: PollResult) -> None:
+            if bar is not None:
                 bar.n = result.documents
                 bar.set_postfix(items=result.items, new=result.accepted, refresh=False)
                 bar.refresh()
-
-            pipeline.on_progress = progress
-        else:
-
-            def progress(result: PollResult) -> None:
+            else:
                 log.info(
                     "backfill %s: page %d, %d items, %d new",
                     source.id,
@@ -156,12 +154,14 @@ def backfill(
                     result.accepted,
                 )
 
-            pipeline.on_progress = progress
-        pipeline.registry.notify("on_startup", sources=[source])
         result = pipeline.poll_source(
-            source, backfill=True, since=since_dt, max_pages=max_pages, dry_run=dry_run
-        )
-        pipeline.registry.notify("on_shutdown")
+            source,
+            backfill=True,
+            since=since_dt,
+            max_pages=max_pages,
+            dry_run=dry_run,
+            on_progress=progress,
+        ).result
     verb = "would add" if dry_run else "added"
     click.echo(
         f"backfill {source.id}: {result.documents} page(s), {result.items} item(s), "

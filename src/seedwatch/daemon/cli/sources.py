@@ -59,9 +59,9 @@ def sources_check(obj: Context, source_id: str | None) -> None:
     config = obj.config
     targets = [config.source(source_id)] if source_id else config.enabled_sources()
     failed = 0
-    with runtime.running(config) as pipeline:
+    with runtime.running(config, notify=False) as pipeline:
         for source in targets:
-            result = pipeline.poll_source(source, backfill=False, dry_run=True, max_pages=1)
+            result = pipeline.poll_source(source, dry_run=True, max_pages=1).result
             status = f"FAILED: {result.error}" if result.error else "ok"
             click.echo(
                 f"{source.id:<28} {result.items:>5} items, {result.accepted:>5} new  {status}"

@@ -21,9 +21,8 @@ polling thread. Successful fetches and 304s are also reported as
 ``FetchResult``s to an optional ``on_result`` callback: that is where the
 daemon learns caching headers of a 304, permanent redirects and byte counts,
 which the ``Fetcher`` protocol's ``Document | None`` cannot carry. Further
-listeners can ``subscribe``; and inside ``with recording() as seen:`` the
-results of the fetches made by the current thread are collected in ``seen``
-(how a poll learns what its own fetches saw).
+listeners can ``subscribe``; ``fetch_result`` returns it to its caller (a
+poll's ``RecordingFetcher`` keeps its own fetches' results that way).
 """
 
 from __future__ import annotations
@@ -33,8 +32,6 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
@@ -94,21 +91,7 @@ __all__ = [
     "HttpFetcher",
     "detect_charset",
     "host_of",
-    "recording",
 ]
-
-_RECORDING: ContextVar[list[FetchResult] | None] = ContextVar("seedwatch_fetches", default=None)
-
-
-@contextmanager
-def recording() -> Iterator[list[FetchResult]]:
-    """Collect the ``FetchResult`` of every fetch this thread makes inside the block."""
-    seen: list[FetchResult] = []
-    token = _RECORDING.set(seen)
-    try:
-        yield seen
-    finally:
-        _RECORDING.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,9 +328,6 @@ class HttpFetcher:
                 url=url,
                 category="refused",
             )
-        seen = _RECORDING.get()
-        if seen is not None:
-            seen.append(result)
         for listener in self._listeners:
             listener(result)
         return result
