@@ -21,6 +21,7 @@ from seedwatch import rules
 from seedwatch.daemon import fulltext, websub
 from seedwatch.errors import ConfigError, UserError
 from seedwatch.models import Source
+from seedwatch.sections import SOURCE_OPTIONS, policies
 
 if TYPE_CHECKING:
     from seedwatch.daemon.config import Config, SourceConfig
@@ -37,10 +38,8 @@ PIPELINE_OPTIONS = frozenset(
         "websub",
         "follow_offsite",
         "robots",
-        "match_titles",
-        "title_window",
-        "revisions",
         "title",
+        *SOURCE_OPTIONS,
     }
 )
 
@@ -61,12 +60,7 @@ def check(config: Config) -> None:
         fulltext.check(source, config.where)
         websub.check(source, config)
         rules.compile_rules(source.options.get("rules"), where=config.where, source=source.id)
-    if any(source.options for source in sources):
-        # De-duplication options (match_titles, title_window...): imported only
-        # when some source has options, as the state is not needed to parse.
-        from seedwatch.state.dedup.settings import policies
-
-        policies(sources)
+    policies(sources)  # de-duplication options: match_titles, title_window...
 
 
 def require_extras(config: Config) -> None:
