@@ -55,7 +55,7 @@ from urllib.parse import parse_qs, quote, unquote, urljoin, urlsplit
 import lxml.etree
 
 from seedwatch.contracts import PollResult
-from seedwatch.errors import ConfigError, FetchError, ParseError
+from seedwatch.errors import ConfigError, FetchError, ParseError, PluginError
 from seedwatch.models import Document, Source
 
 if TYPE_CHECKING:
@@ -393,7 +393,7 @@ class WebSub:
         result = PollResult(source=source_id)
         try:
             self.pipeline.process_document(source, document, result, dry_run=False)
-        except ParseError as exc:
+        except (ParseError, PluginError) as exc:
             log.error("websub: source %s: pushed content unreadable: %s", source_id, exc)
             return 202  # the hub cannot do better by retrying the same body
         except Exception:
