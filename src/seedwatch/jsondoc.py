@@ -20,3 +20,7 @@ def loads(text: str | bytes) -> Any:
         return json.loads(text)
     except RecursionError as exc:
         raise ValueError("JSON nested too deeply") from exc
+
+
+# The helpers plugins may use (docs/plugins.md, "Helper modules").
+__all__ = ["loads"]

@@ -218,6 +218,7 @@ __all__ = [
     "fingerprint",
     "fingerprint_hex",
     "html_to_text",
+    "markup_safe",
     "normalize",
     "paragraphs",
     "word_count",

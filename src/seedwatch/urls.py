@@ -154,6 +154,7 @@ def may_carry_credentials(url: str, source_url: str) -> bool:
 __all__ = [
     "canonical_url",
     "host_of",
+    "join",
     "may_carry_credentials",
     "origin",
     "same_origin",
