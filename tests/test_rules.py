@@ -71,7 +71,7 @@ def build(tmp_path: Path) -> Iterator[Callable[..., Pipeline]]:
 
 
 def poll(pipeline: Pipeline, source_id: str) -> Any:
-    return pipeline.poll_source(pipeline.config.source(source_id))  # type: ignore[attr-defined]
+    return pipeline.poll_source(pipeline.config.source(source_id)).result  # type: ignore[attr-defined]
 
 
 def item(title: str, text: str = "words " * 30, **kw: Any) -> Item:

@@ -135,7 +135,7 @@ def test_s3_object_keys_never_derive_from_item_text(
         file=tmp_path / "seedwatch.toml",
     )
     with runtime.running(config) as pipeline:
-        result = pipeline.poll_source(config.source("hostile"))
+        result = pipeline.poll_source(config.source("hostile")).result
     assert result.accepted == 2
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]]
     assert len(keys) == 2
