@@ -1,45 +1,12 @@
-"""WebSub (formerly PubSubHubbub) push for feeds that advertise a hub.
-
-A source with ``websub = true`` is subscribed, after a poll that finds a
-``rel="hub"`` (and ``rel="self"``: the topic) in its feed or in the
-response's ``Link`` headers, at that hub with the callback
-``<[websub] callback>/<source id>``. The rest follows the W3C
-Recommendation (https://www.w3.org/TR/websub/):
-
-- **subscribe** (5.1): a form POST with ``hub.mode=subscribe``, the topic,
-  the callback, ``hub.lease_seconds`` and a ``hub.secret``; the hub answers
-  202 and verifies later.
-- **verification of intent** (5.3): the hub GETs the callback with the mode,
-  the topic, a challenge and the lease; we answer 200 with the challenge only
-  for a subscription we asked for (same source, topic and mode), else 404.
-  ``hub.mode=denied`` is logged and ends the attempt.
-- **content distribution** (7, 8): the hub POSTs the new content; its
-  ``X-Hub-Signature`` (``sha1``, ``sha256``, ``sha384`` or ``sha512`` HMAC of
-  the body with our secret) must match, else the push is refused: logged,
-  ignored, nothing written (answered 202 as 8 recommends, so a forger learns
-  nothing). A good push goes through the pipeline as a Document of the
-  topic, exactly like a polled feed, before the 2xx answer (a failure answers
-  500 and the hub retries).
-- **lease renewal**: the subscription is renewed when three quarters of the
-  lease the hub granted have passed; a failed renewal is retried with
-  back-off, and polling carries on meanwhile.
-
-While a subscription is verified and unexpired, the source's polls slow to
-``[websub] fallback_interval`` (at least): polling stays, as a slow fallback
-for pushes a hub drops. Secrets are HMACs of the topic under a key read
-from the environment variable ``[websub] secret_env`` names (the same key
-gives the same secrets after a restart), else a random key per process;
-every start subscribes again anyway, which refreshes secret and lease.
-Callbacks are served by a small HTTP server on ``[websub] listen``, which a
-reverse proxy exposes at the public ``callback`` URL; one node only (not in
-cluster mode).
-"""
+"""WebSub subscriptions of one daemon: subscribing at a hub, verification of
+intent, lease renewal with back-off, pushed content run through the pipeline,
+the poll floor while a subscription is active, and ``running`` (the daemon's
+WebSub side for the life of ``seedwatch run``)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import os
 import secrets
@@ -48,13 +15,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote, unquote, urljoin, urlsplit
-
-import lxml.etree
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from seedwatch.contracts import PollResult
+from seedwatch.daemon.websub.callbacks import CallbackServer
+from seedwatch.daemon.websub.protocol import hub_links, signature_ok, wanted
 from seedwatch.errors import ConfigError, FetchError, ParseError, PluginError
 from seedwatch.models import Document, Source
 
@@ -64,100 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("seedwatch.websub")
 
-ATOM = "http://www.w3.org/2005/Atom"
-ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha384": hashlib.sha384,
-              "sha512": hashlib.sha512}  # fmt: skip
 RENEW_AT = 0.75  # of the lease granted
 RETRY = (30.0, 3600.0)  # a failed (re)subscription is retried from 30 s, doubling, up to an hour
-
-
-def wanted(source: Source) -> bool:
-    return bool(source.options.get("websub"))
-
-
-def check(source: Source, config: Config) -> None:
-    """Config errors in a source's ``websub`` key, naming the source and the key."""
-    value = source.options.get("websub")
-    if value is None:
-        return
-    if not isinstance(value, bool):
-        raise ConfigError(
-            f'config {config.where}, source {source.id!r}: field "websub": expected true or '
-            f"false, got {value!r}"
-        )
-    if value and not config.websub.callback:
-        raise ConfigError(
-            f'config {config.where}, source {source.id!r}: field "websub": needs the public '
-            f'callback URL of this daemon, [websub] callback = "https://..."'
-        )
-
-
-# -- discovery ------------------------------------------------------------------
-
-
-def hub_links(document: Document) -> tuple[str | None, str | None]:
-    """The hub and the topic (``self``) a feed advertises: in its HTTP ``Link``
-    headers first (7.1 of the spec), then in the feed (Atom ``link``, RSS's
-    ``atom:link``, JSON Feed's ``hubs`` and ``feed_url``)."""
-    hub, topic = _header_links(document.headers)
-    if hub and topic:
-        return hub, topic
-    body_hub, body_topic = _feed_links(document)
-    return hub or body_hub, topic or body_topic
-
-
-def _header_links(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
-    value = next((v for k, v in headers.items() if k.lower() == "link"), "")
-    found: dict[str, str] = {}
-    for part in value.split(","):
-        target, _, params = part.partition(";")
-        target = target.strip()
-        if not (target.startswith("<") and target.endswith(">")):
-            continue
-        for param in params.split(";"):
-            name, _, rel = param.strip().partition("=")
-            if name.strip().lower() == "rel":
-                for r in rel.strip().strip('"').lower().split():
-                    found.setdefault(r, target[1:-1])
-    return found.get("hub"), found.get("self")
-
-
-def _feed_links(document: Document) -> tuple[str | None, str | None]:
-    content = document.content.lstrip()
-    if content.startswith(b"{"):
-        try:
-            data = json.loads(content)
-        except ValueError:
-            return None, None
-        hubs = [h.get("url") for h in data.get("hubs") or [] if isinstance(h, dict)]
-        return (hubs[0] if hubs else None), data.get("feed_url")
-    try:
-        root = lxml.etree.fromstring(
-            content, lxml.etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-        )
-    except lxml.etree.XMLSyntaxError:
-        return None, None
-    found: dict[str, str] = {}
-    for link in root.iter(f"{{{ATOM}}}link", "link"):
-        rel, href = (link.get("rel") or "").lower(), (link.get("href") or "").strip()
-        if rel in ("hub", "self") and href:
-            found.setdefault(rel, urljoin(document.url, href))
-    return found.get("hub"), found.get("self")
-
-
-def signature_ok(header: str | None, body: bytes, secret: bytes) -> bool:
-    """``X-Hub-Signature: method=hex`` checked in constant time."""
-    if not header or "=" not in header:
-        return False
-    method, _, given = header.strip().partition("=")
-    digest = ALGORITHMS.get(method.lower())
-    if digest is None:
-        return False
-    expected = hmac.new(secret, body, digest).hexdigest()
-    return hmac.compare_digest(expected, given.strip().lower())
-
-
-# -- subscriptions --------------------------------------------------------------
 
 
 @dataclass
@@ -203,7 +77,7 @@ class WebSub:
         self._lock = threading.RLock()
         self._sources: dict[str, Source] = {}
         host, _, port = listen.rpartition(":")
-        self.server = _CallbackServer((host.strip("[]"), int(port)), self)
+        self.server = CallbackServer((host.strip("[]"), int(port)), self)
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(
             target=self.server.serve_forever, name="websub-callbacks", daemon=True
@@ -402,67 +276,6 @@ class WebSub:
         log.info("websub: source %s: push of %d item(s), %d new", source_id, result.items,
                  result.accepted)  # fmt: skip
         return 204
-
-
-class _CallbackServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], websub: WebSub) -> None:
-        self.websub = websub
-        super().__init__(address, _Handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _CallbackServer
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("websub callback: " + format, *args)
-
-    def _source_id(self) -> str | None:
-        path = urlsplit(self.path).path
-        prefix = urlsplit(self.server.websub.callback).path.rstrip("/") + "/"
-        if not path.startswith(prefix):
-            return None
-        rest = path[len(prefix) :]
-        return unquote(rest) if rest and "/" not in rest else None
-
-    def _answer(self, status: int, body: bytes = b"") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        source_id = self._source_id()
-        if source_id is None:
-            self._answer(404)
-            return
-        query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-        self._answer(*self.server.websub.verify(source_id, query))
-
-    def do_POST(self) -> None:
-        source_id = self._source_id()
-        try:
-            length = int(self.headers.get("Content-Length") or "")
-        except ValueError:
-            self._answer(411)
-            return
-        if length > self.server.websub.max_bytes:
-            log.warning("websub: push of %d bytes for %r refused (over [fetch] max_bytes)",
-                        length, source_id)  # fmt: skip
-            self.close_connection = True
-            self._answer(413)
-            return
-        body = self.rfile.read(length)
-        if source_id is None:
-            self._answer(404)
-            return
-        status = self.server.websub.deliver(
-            source_id, body, dict(self.headers.items()), self.client_address[0]
-        )
-        self._answer(status)
 
 
 def _now() -> datetime:
