@@ -1,4 +1,4 @@
-"""When to poll a source next, and what a finished poll changes in its state.
+"""The planner: when to poll a source next, and what a finished poll changes in its state.
 
 Owns the adaptive interval, back-off, parking and permanent moves; pure
 computation over the state before the poll and what the poll saw (an
@@ -40,195 +40,20 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from typing import Any
 
 from seedwatch.contracts import PollResult
 from seedwatch.daemon.config import DaemonConfig
 from seedwatch.daemon.fetch import FetchResult
+from seedwatch.daemon.schedule.caching import freshness, human, server_wait
+from seedwatch.daemon.schedule.hints import FeedHints, feed_hints, skip
 from seedwatch.models import Document, Source
 from seedwatch.state.store import PollRecord, SourceState
 
 WEEK = timedelta(days=7)
-# The longest delay a header is read as before it is compared with max_interval:
-# timedelta overflows past 999,999,999 days, and "max-age=99999999999999" is
-# a server saying "forever".
-LONGEST = timedelta(days=3650)
 MAX_ENTRIES = 500  # entry dates kept per source: more than a week of a busy feed
-HINT_SCAN = 256 * 1024  # bytes of a feed's head searched for its channel hints
-
-
-# -- the feed's own hints ----------------------------------------------------------
-
-_PERIODS = {
-    b"hourly": timedelta(hours=1),
-    b"daily": timedelta(days=1),
-    b"weekly": timedelta(weeks=1),
-    b"monthly": timedelta(days=30),
-    b"yearly": timedelta(days=365),
-}
-_DAYS = {
-    b"monday": 0,
-    b"tuesday": 1,
-    b"wednesday": 2,
-    b"thursday": 3,
-    b"friday": 4,
-    b"saturday": 5,
-    b"sunday": 6,
-}
-_FIRST_ENTRY = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>/]", re.I)
-_TTL = re.compile(rb"<ttl>\s*(\d{1,7})\s*</ttl>", re.I)
-_PERIOD = re.compile(rb"<(?:[\w.-]+:)?updatePeriod>\s*(\w+)\s*</", re.I)
-_FREQUENCY = re.compile(rb"<(?:[\w.-]+:)?updateFrequency>\s*(\d{1,6})\s*</", re.I)
-_SKIP_HOURS = re.compile(rb"<skipHours>(.*?)</skipHours>", re.I | re.S)
-_SKIP_DAYS = re.compile(rb"<skipDays>(.*?)</skipDays>", re.I | re.S)
-_HOUR = re.compile(rb"<hour>\s*(\d{1,2})\s*</hour>", re.I)
-_DAY = re.compile(rb"<day>\s*(\w+)\s*</day>", re.I)
-
-
-@dataclass(frozen=True, slots=True)
-class FeedHints:
-    """What an RSS channel says about its own schedule. ``skip_hours`` are UTC
-    hours (0-23), ``skip_days`` weekdays (0 = Monday)."""
-
-    ttl: timedelta | None = None
-    update_period: timedelta | None = None
-    skip_hours: frozenset[int] = frozenset()
-    skip_days: frozenset[int] = frozenset()
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        if self.ttl:
-            data["ttl"] = self.ttl.total_seconds()
-        if self.update_period:
-            data["update_period"] = self.update_period.total_seconds()
-        if self.skip_hours:
-            data["skip_hours"] = sorted(self.skip_hours)
-        if self.skip_days:
-            data["skip_days"] = sorted(self.skip_days)
-        return data
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> FeedHints:
-        def seconds(key: str) -> timedelta | None:
-            value = data.get(key)
-            return timedelta(seconds=float(value)) if value else None
-
-        return cls(
-            ttl=seconds("ttl"),
-            update_period=seconds("update_period"),
-            skip_hours=frozenset(int(h) for h in data.get("skip_hours", ())),
-            skip_days=frozenset(int(d) for d in data.get("skip_days", ())),
-        )
-
-
-def feed_hints(document: Document) -> FeedHints:
-    """The channel hints of an RSS document, read from its head (the part before
-    the first item, where feed generators write them) with a few byte searches:
-    no second parse of the feed. Anything else yields no hints."""
-    head = document.content[:HINT_SCAN]
-    if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-        return FeedHints()
-    first = _FIRST_ENTRY.search(head)
-    if first:
-        head = head[: first.start()]
-    ttl = _TTL.search(head)
-    period = _PERIOD.search(head)
-    frequency = _FREQUENCY.search(head)
-    update_period = None
-    if period and period.group(1).lower() in _PERIODS:
-        times = int(frequency.group(1)) if frequency else 1
-        update_period = _PERIODS[period.group(1).lower()] / max(times, 1)
-    hours: set[int] = set()
-    for block in _SKIP_HOURS.findall(head):
-        hours.update(int(h) % 24 for h in _HOUR.findall(block))
-    days: set[int] = set()
-    for block in _SKIP_DAYS.findall(head):
-        days.update(_DAYS[d.lower()] for d in _DAY.findall(block) if d.lower() in _DAYS)
-    return FeedHints(
-        ttl=timedelta(minutes=int(ttl.group(1))) if ttl and int(ttl.group(1)) else None,
-        update_period=update_period,
-        skip_hours=frozenset(hours),
-        skip_days=frozenset(days),
-    )
-
-
-def skip(moment: datetime, hints: FeedHints) -> datetime:
-    """The first full hour at or after ``moment`` that the feed does not skip."""
-    if len(hints.skip_hours) >= 24 or len(hints.skip_days) >= 7:
-        return moment  # a feed that skips everything has said nothing usable
-    at = moment.astimezone(UTC)
-    for _ in range(24 * 8):
-        if at.hour not in hints.skip_hours and at.weekday() not in hints.skip_days:
-            return at
-        at = at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    return moment
-
-
-# -- HTTP caching ------------------------------------------------------------------
-
-
-def _http_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def freshness(headers: Mapping[str, str], now: datetime) -> timedelta | None:
-    """How long the response stays fresh (RFC 9111 4.2.1): ``max-age`` less
-    ``Age``, else ``Expires`` less ``Date``; ``None`` for none or no-store."""
-    directives: dict[str, str] = {}
-    for part in headers.get("cache-control", "").split(","):
-        name, _, value = part.strip().partition("=")
-        directives[name.strip().lower()] = value.strip().strip('"')
-    if "no-store" in directives:
-        return None
-    max_age = delta_seconds(directives.get("max-age", ""))
-    if max_age is not None:
-        seconds = max_age - (delta_seconds(headers.get("age", "")) or 0)
-        return seconds_of(seconds) if seconds > 0 else None
-    expires = _http_date(headers.get("expires"))
-    if expires is None:
-        return None
-    left = expires - (_http_date(headers.get("date")) or now)
-    return left if left > timedelta(0) else None
-
-
-def delta_seconds(value: str) -> int | None:
-    """An HTTP delta-seconds value (ASCII digits only: ``"²".isdigit()`` is true),
-    at most 10**12 (a longer run of digits is "forever", and ``int()`` refuses
-    more than 4300 digits); ``None`` for anything else."""
-    value = value.strip()
-    if not value or not value.isascii() or not value.isdigit():
-        return None
-    return 10**12 if len(value) > 12 else int(value)
-
-
-def seconds_of(value: float) -> timedelta:
-    """A server-given number of seconds as a duration, at most ``LONGEST``."""
-    if not value < LONGEST.total_seconds():  # NaN and infinity too
-        return LONGEST
-    return timedelta(seconds=max(value, 0))
-
-
-def server_wait(seconds: float, source: Source, what: str) -> tuple[timedelta, str]:
-    """A wait the server asked for (``what``: "Retry-After"), capped at the source's
-    ``max_interval``, and the reason to show for it."""
-    asked = seconds_of(seconds)
-    if asked > source.max_interval:
-        return source.max_interval, (
-            f"{what} {human(source.max_interval)}: the server asked for {human(asked)}"
-            f"{'+' if asked == LONGEST else ''}, capped at max_interval"
-        )
-    return asked, f"{what} {human(asked)}"
 
 
 # -- one poll ----------------------------------------------------------------------
@@ -485,15 +310,3 @@ class Schedule:
         if count >= self.settings.redirect_after:
             return target, None, 0, target, source.url
         return None, target, count, url, url_from
-
-
-def human(delta: timedelta) -> str:
-    """``90m`` -> ``1.5h``: a duration for people."""
-    seconds = delta.total_seconds()
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            value = seconds / size
-            return (
-                f"{value:.0f}{unit}" if value >= 10 or value.is_integer() else f"{value:.1f}{unit}"
-            )
-    return f"{seconds:.0f}s"
