@@ -37,8 +37,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from seedwatch.contracts import PollResult
-from seedwatch.corpus import scan
-from seedwatch.daemon import status
+from seedwatch.daemon import surface
 from seedwatch.daemon.dispatch import Dispatcher
 from seedwatch.daemon.fetch import HttpFetcher
 from seedwatch.daemon.health import HealthServer
@@ -54,8 +53,6 @@ if TYPE_CHECKING:
     from seedwatch.daemon.websub import WebSub
 
 log = logging.getLogger("seedwatch.service")
-
-LATE = timedelta(minutes=5)  # polls queued longer than this make the daemon "degraded"
 
 
 class Service:
@@ -92,7 +89,7 @@ class Service:
         self._reload_requested = False
         self.scheduler: BackgroundScheduler | None = None
         self.server: HealthServer | None = None
-        self._planned: dict[str, datetime] = {}
+        self.planned: dict[str, datetime] = {}
         self.metrics = Metrics(pipeline.store, lambda: list(self.sources.values()))
         fetcher = pipeline.fetcher
         per_host, spacing = concurrency, (lambda host: 0.0)
@@ -148,7 +145,7 @@ class Service:
         return result
 
     def _reschedule(self, source_id: str, when: datetime) -> None:
-        self._planned[source_id] = when
+        self.planned[source_id] = when
         if self.scheduler is None or self.stop_event.is_set():
             return
         # JobLookupError: removed by a reload while it was polled
@@ -160,7 +157,7 @@ class Service:
         source = self.sources.get(source_id)
         if source is None:
             return
-        planned = self._planned.get(source_id)
+        planned = self.planned.get(source_id)
         late = max(0.0, (now() - planned).total_seconds()) if planned else 0.0
         self.dispatcher.submit(source, due=time.monotonic() - late)
 
@@ -212,7 +209,7 @@ class Service:
 
     def _add_job(self, scheduler: BackgroundScheduler, source: Source) -> None:
         first = self._first_run(source)
-        self._planned[source.id] = first
+        self.planned[source.id] = first
         scheduler.add_job(
             self._fire,
             # A safety net only: every poll moves the job to its planned next poll.
@@ -287,7 +284,7 @@ class Service:
         states = self.pipeline.store.source_states()
         for source_id in self.sources:
             st = states.get(source_id)
-            planned = self._planned.get(source_id)
+            planned = self.planned.get(source_id)
             if st is None or st.next_poll is None or planned is None:
                 continue
             if st.next_poll < planned - timedelta(seconds=1):
@@ -318,7 +315,7 @@ class Service:
             for source_id in removed:
                 with contextlib.suppress(JobLookupError):
                     self.scheduler.remove_job(source_id)
-                self._planned.pop(source_id, None)
+                self.planned.pop(source_id, None)
             for source_id in added:
                 self._add_job(self.scheduler, fresh[source_id])
             for source_id in changed:  # poll soon with the new settings
@@ -359,65 +356,13 @@ class Service:
     # -- the HTTP surface (health.Surface) ------------------------------------
 
     def health(self) -> tuple[str, list[str]]:
-        scheduler = self.scheduler
-        if scheduler is not None and not self.stop_event.is_set():
-            dead = []
-            if not scheduler.running:
-                dead.append("the scheduler is not running")
-            if not self.dispatcher.alive():
-                dead.append("poll workers have died")
-            if dead:
-                return "failing", dead
-        reasons = []
-        states = self.pipeline.store.source_states()
-        parked = [i for i in self.sources if (st := states.get(i)) and st.parked]
-        failing = [
-            i
-            for i in self.sources
-            if (st := states.get(i)) and st.consecutive_errors and not st.parked
-        ]
-        if parked:
-            reasons.append(f"{len(parked)} source(s) parked: {_some(parked)}")
-        if failing:
-            reasons.append(f"{len(failing)} source(s) failing: {_some(failing)}")
-        late = [
-            i
-            for i, when in self._planned.items()
-            if when < now() - LATE and self.scheduler is not None
-        ]
-        if late:
-            reasons.append(f"{len(late)} poll(s) more than {human(LATE)} late: {_some(late)}")
-        return ("degraded" if reasons else "ok"), reasons
+        return surface.health(self)
 
     def ready(self) -> tuple[bool, list[str]]:
-        reasons = []
-        try:
-            self.pipeline.store.ping()
-        except Exception as exc:
-            reasons.append(f"the state does not answer: {type(exc).__name__}: {exc}")
-        if self.scheduler is None or not self.scheduler.running or self.stop_event.is_set():
-            reasons.append("the scheduler is not running")
-        return not reasons, reasons
+        return surface.ready(self)
 
     def metrics_text(self) -> bytes:
         return self.metrics.render()
 
     def status_page(self) -> str:
-        at = now()
-        store = self.pipeline.store
-        table = status.rows(
-            [(s, True) for s in self.sources.values()],
-            store.source_states(),
-            store.items_by_day(at - timedelta(days=status.DAYS)),
-            at,
-        )
-        corpus: dict[str, int | str] = {}
-        if self.corpus is not None:
-            corpus["folder"] = str(self.corpus)
-            corpus["files"] = len(scan(self.corpus))
-        corpus |= {k.replace("_", " "): v for k, v in store.stats().items()}
-        return status.page(table, corpus, self.health()[0], at)
-
-
-def _some(ids: Sequence[str], n: int = 5) -> str:
-    return ", ".join(ids[:n]) + (f" and {len(ids) - n} more" if len(ids) > n else "")
+        return surface.status_page(self)
