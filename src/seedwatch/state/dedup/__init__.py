@@ -2,7 +2,9 @@
 
 - ``settings``: ``DedupSettings`` (the ``[dedup]`` table) and per-source policies;
 - ``features``: fingerprints, paragraph units, MinHash signatures (no database);
-- ``layers``: identity, title, exact, containment, near; ``judge``;
+- ``layers``: identity, title, exact, near, in order; ``judge``, ``examine``;
+- ``containment``: the containment layer (paragraphs already in the corpus);
+- ``check``: what a layer returns, and the rules layers share;
 - ``index``: the rows the layers look up, written when an item is recorded.
 
 ``state.explain`` (every layer's finding for one item) reads through the
