@@ -161,6 +161,13 @@ class SourceKind(Capability, ABC):
         (``seedwatch sources check`` prints it): a forum's own feed. Default: none."""
         return []
 
+    def use_parsers(self, parsers: Mapping[str, Parser]) -> None:
+        """Called once, after every plugin has registered, with every registered
+        parser by name (built-in and external alike). A kind that reads pages
+        itself keeps the ones it can use: the ``forum`` kind keeps every forum
+        engine, so an engine installed with pip works with ``kind = "forum"``.
+        Default: nothing."""
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import pluggy
@@ -96,7 +97,21 @@ class Registry:
             )
             target.clear()
             target.update(ordered)
+        registry._introduce()
         return registry
+
+    def _introduce(self) -> None:
+        """Tell each source kind every registered parser (``SourceKind.use_parsers``)."""
+        parsers = MappingProxyType(self.parsers)
+        for name, kind in self.source_kinds.items():
+            try:
+                kind.use_parsers(parsers)
+            except Exception as exc:
+                owner = self.owners[("register_source_kinds", name)]
+                raise StartupError(
+                    f"plugin {owner!r}: source kind {name!r} failed in use_parsers:"
+                    f" {type(exc).__name__}: {exc}"
+                ) from exc
 
     def _collect(self, hook_name: str, target: dict[str, Any], base: type[Capability]) -> None:
         caller = getattr(self.pm.hook, hook_name)

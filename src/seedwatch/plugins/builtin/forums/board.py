@@ -31,39 +31,32 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from seedwatch.contracts import Cursor, Page, PollContext, SourceKind
+from seedwatch.contracts import Cursor, Page, Parser, PollContext, SourceKind
 from seedwatch.errors import ConfigError, FetchError, OffSiteError, ParseError, UserError
 from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Document, Source
+from seedwatch.plugins.builtin.forums import (
+    discourse,
+    invision,
+    mybb,
+    phpbb,
+    smf,
+    vbulletin,
+    xenforo,
+)
 from seedwatch.plugins.builtin.forums.base import ForumParser, is_login_wall
 from seedwatch.plugins.builtin.forums.common import load
-from seedwatch.plugins.builtin.forums.discourse import DiscourseParser
-from seedwatch.plugins.builtin.forums.invision import InvisionParser
 from seedwatch.plugins.builtin.forums.listing import ThreadEntry, thread_url
-from seedwatch.plugins.builtin.forums.mybb import MyBBParser
-from seedwatch.plugins.builtin.forums.phpbb import PhpBBParser
 from seedwatch.plugins.builtin.forums.session import Session, check_credentials
-from seedwatch.plugins.builtin.forums.smf import SMFParser
-from seedwatch.plugins.builtin.forums.vbulletin import VBulletinParser
-from seedwatch.plugins.builtin.forums.xenforo import XenForoParser
 from seedwatch.urls import same_site
 
 log = logging.getLogger(__name__)
 
 MAX_THREADS = 1000  # threads whose last seen activity the cursor keeps (~27 bytes each)
-_ENGINES: tuple[type[ForumParser], ...] = (
-    XenForoParser,
-    PhpBBParser,
-    VBulletinParser,
-    DiscourseParser,
-    MyBBParser,
-    SMFParser,
-    InvisionParser,
-)
 
 
 @dataclass
@@ -124,13 +117,18 @@ class ForumSource(SourceKind):
     name = "forum"
     source_options = frozenset({"login_url", "login_fields"})
 
-    def __init__(self) -> None:
-        # Parser instances of our own: the board's page is read here, not by the
-        # pipeline (a board page holds no posts to parse).
-        self._engines = {cls.name: cls() for cls in _ENGINES}
+    def __init__(self, engines: Iterable[ForumParser] | None = None) -> None:
+        # The board's page is read here, not by the pipeline (a board page holds
+        # no posts to parse), by the engines the plugin manager registered: every
+        # ForumParser, built-in or installed (``use_parsers``). Built without a
+        # registry (a script, a test), it reads the built-in engines.
+        self._engines = {e.name: e for e in (builtin_engines() if engines is None else engines)}
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
         self._feeds: dict[str, str | None] = {}
+
+    def use_parsers(self, parsers: Mapping[str, Parser]) -> None:
+        self._engines = {n: p for n, p in parsers.items() if isinstance(p, ForumParser)}
 
     # -- configuration ---------------------------------------------------------
 
@@ -382,6 +380,19 @@ def _is_wall(document: Document) -> bool:
         return is_login_wall(load(document))
     except ParseError:
         return False
+
+
+def builtin_engines() -> list[ForumParser]:
+    """One instance of each built-in engine, for a ``ForumSource`` without a registry."""
+    return [
+        xenforo.XenForoParser(),
+        phpbb.PhpBBParser(),
+        vbulletin.VBulletinParser(),
+        discourse.DiscourseParser(),
+        mybb.MyBBParser(),
+        smf.SMFParser(),
+        invision.InvisionParser(),
+    ]
 
 
 @hookimpl
