@@ -26,7 +26,7 @@ watch ``/t/<id>.json`` (or the topic's RSS feed).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, cast
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -35,17 +35,22 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from seedwatch import jsondoc
-from seedwatch.contracts import MAX_LIVE_PAGES, Parser
+from seedwatch.contracts import MAX_LIVE_PAGES
 from seedwatch.errors import ParseError
-from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Document, Item, Quote
-from seedwatch.plugins.builtin.forums import dates
-from seedwatch.plugins.builtin.forums.base import ForumParser, Pagination, Post, Thread
-from seedwatch.plugins.builtin.forums.common import (
+from seedwatch.plugins.builtin.forums.engine import (
+    ForumParser,
     Page,
+    Pagination,
+    Post,
+    Thread,
+    ThreadEntry,
+    activity,
     attr,
+    dates,
     decode,
     drop_all,
+    engine_hook,
     find,
     first,
     has_class,
@@ -55,8 +60,8 @@ from seedwatch.plugins.builtin.forums.common import (
     small_int,
     take_quotes,
     text_of,
+    thread_url,
 )
-from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
 from seedwatch.text import markup_safe
 from seedwatch.urls import join
 
@@ -434,6 +439,4 @@ def _take_quotes(
     return quotes
 
 
-@hookimpl
-def register_parsers(register: Callable[[Parser], None]) -> None:
-    register(DiscourseParser())
+register_parsers = engine_hook(DiscourseParser)

@@ -14,20 +14,24 @@ place in the topic (``data-ipsPagination-perPage``) when the page says it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from lxml.html import HtmlElement
 
-from seedwatch.contracts import Parser
-from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Quote
-from seedwatch.plugins.builtin.forums import dates
-from seedwatch.plugins.builtin.forums.base import ForumParser, Pagination, Post, Thread
-from seedwatch.plugins.builtin.forums.common import (
+from seedwatch.plugins.builtin.forums.engine import (
+    ForumParser,
     Page,
+    Pagination,
+    Post,
+    Thread,
+    ThreadEntry,
+    activity,
     attr,
+    dates,
     drop,
     drop_all,
+    engine_hook,
     find,
     first,
     has_class,
@@ -35,8 +39,8 @@ from seedwatch.plugins.builtin.forums.common import (
     numbered_links,
     take_quotes,
     text_of,
+    thread_url,
 )
-from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
 
 _SUPPORT = (
     "ipsApp",
@@ -151,6 +155,4 @@ class InvisionParser(ForumParser):
         return pages
 
 
-@hookimpl
-def register_parsers(register: Callable[[Parser], None]) -> None:
-    register(InvisionParser())
+register_parsers = engine_hook(InvisionParser)

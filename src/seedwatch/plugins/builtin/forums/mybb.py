@@ -18,23 +18,28 @@ last modified" notes (read into ``updated``) and attachment boxes stay out.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from typing import cast
 
 from lxml.html import HtmlElement
 
-from seedwatch.contracts import Parser
-from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Quote
-from seedwatch.plugins.builtin.forums import dates
-from seedwatch.plugins.builtin.forums.base import ForumParser, Pagination, Post, Thread
-from seedwatch.plugins.builtin.forums.common import (
+from seedwatch.plugins.builtin.forums.engine import (
+    ForumParser,
     Page,
+    Pagination,
+    Post,
+    Thread,
+    ThreadEntry,
+    activity,
     as_pre,
     attr,
+    dates,
     drop,
     drop_all,
+    each_post,
+    engine_hook,
     find,
     first,
     has_class,
@@ -43,8 +48,8 @@ from seedwatch.plugins.builtin.forums.common import (
     numbered_links,
     take_quotes,
     text_of,
+    thread_url,
 )
-from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
 
 _SUPPORT = (
     "MyBBEditor",
@@ -91,10 +96,7 @@ class MyBBParser(ForumParser):
         return cast(tzinfo | None, page.cache["zone"]) or UTC
 
     def posts(self, page: Page) -> Iterator[Post]:
-        for el in find(page.root, _POSTS):
-            post = self._post(page, el)
-            if post is not None:
-                yield post
+        yield from each_post(page, _POSTS, self._post)
 
     def _post(self, page: Page, el: HtmlElement) -> Post | None:
         post_id = el.get("id", "").removeprefix("post_")
@@ -208,6 +210,4 @@ def _clean(body: HtmlElement) -> None:
     drop_all(body, ".//fieldset[legend[contains(., 'Attached')]]")
 
 
-@hookimpl
-def register_parsers(register: Callable[[Parser], None]) -> None:
-    register(MyBBParser())
+register_parsers = engine_hook(MyBBParser)

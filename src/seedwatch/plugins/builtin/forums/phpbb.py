@@ -19,22 +19,26 @@ from the page's position in the topic (``per_page``) when the page says it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from typing import cast
 
 from lxml.html import HtmlElement
 
-from seedwatch.contracts import Parser
-from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Quote
-from seedwatch.plugins.builtin.forums import dates
-from seedwatch.plugins.builtin.forums.base import ForumParser, Pagination, Post, Thread
-from seedwatch.plugins.builtin.forums.common import (
+from seedwatch.plugins.builtin.forums.engine import (
+    ForumParser,
     Page,
+    Pagination,
+    Post,
+    Thread,
+    ThreadEntry,
+    activity,
     as_pre,
     attr,
+    dates,
     drop_all,
+    engine_hook,
     find,
     first,
     has_class,
@@ -42,8 +46,8 @@ from seedwatch.plugins.builtin.forums.common import (
     numbered_links,
     take_quotes,
     text_of,
+    thread_url,
 )
-from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
 
 _SUPPORT = (
     "phpBB Group",
@@ -283,6 +287,4 @@ def _clean(body: HtmlElement) -> None:
     drop_all(body, f".//dl[{has_class('attachbox')}]")
 
 
-@hookimpl
-def register_parsers(register: Callable[[Parser], None]) -> None:
-    register(PhpBBParser())
+register_parsers = engine_hook(PhpBBParser)

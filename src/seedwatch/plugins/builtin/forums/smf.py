@@ -19,22 +19,26 @@ the body.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 
 from lxml.html import HtmlElement
 
-from seedwatch.contracts import Parser
-from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Quote
-from seedwatch.plugins.builtin.forums import dates
-from seedwatch.plugins.builtin.forums.base import ForumParser, Pagination, Post, Thread
-from seedwatch.plugins.builtin.forums.common import (
+from seedwatch.plugins.builtin.forums.engine import (
+    ForumParser,
     Page,
+    Pagination,
+    Post,
+    Thread,
+    ThreadEntry,
+    activity,
     as_pre,
     attr,
+    dates,
     drop,
     drop_all,
+    engine_hook,
     find,
     first,
     has_class,
@@ -42,8 +46,8 @@ from seedwatch.plugins.builtin.forums.common import (
     numbered_links,
     take_quotes,
     text_of,
+    thread_url,
 )
-from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
 
 _SUPPORT = (
     "smf_theme_url",
@@ -184,6 +188,4 @@ def _clean(body: HtmlElement) -> None:
         as_pre(code)
 
 
-@hookimpl
-def register_parsers(register: Callable[[Parser], None]) -> None:
-    register(SMFParser())
+register_parsers = engine_hook(SMFParser)

@@ -19,23 +19,28 @@ removed, code keeps its lines.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from typing import cast
 
 from lxml.html import HtmlElement
 
-from seedwatch.contracts import Parser
-from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Quote
-from seedwatch.plugins.builtin.forums import dates
-from seedwatch.plugins.builtin.forums.base import ForumParser, Pagination, Post, Thread
-from seedwatch.plugins.builtin.forums.common import (
+from seedwatch.plugins.builtin.forums.engine import (
+    ForumParser,
     Page,
+    Pagination,
+    Post,
+    Thread,
+    ThreadEntry,
+    activity,
     as_pre,
     attr,
+    dates,
     drop,
     drop_all,
+    each_post,
+    engine_hook,
     find,
     first,
     has_class,
@@ -44,8 +49,8 @@ from seedwatch.plugins.builtin.forums.common import (
     small_int,
     take_quotes,
     text_of,
+    thread_url,
 )
-from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
 
 _GENERATOR = re.compile(r"<meta\b[^>]*name=[\"']generator[\"'][^>]*content=[\"']vBulletin", re.I)
 _SUPPORT = (
@@ -109,14 +114,8 @@ class VBulletinParser(ForumParser):
         return cast(tzinfo | None, page.cache["zone"]) or UTC
 
     def posts(self, page: Page) -> Iterator[Post]:
-        for message in find(page.root, _MESSAGES):
-            post = self._vb34(page, message)
-            if post is not None:
-                yield post
-        for el in find(page.root, _VB5_POSTS):
-            post = self._vb5(page, el)
-            if post is not None:
-                yield post
+        yield from each_post(page, _MESSAGES, self._vb34)
+        yield from each_post(page, _VB5_POSTS, self._vb5)
 
     # -- vBulletin 3 and 4
 
@@ -323,6 +322,4 @@ def _clean(body: HtmlElement) -> None:
     drop_all(body, f".//div[{has_class('bbcode_description')}]")
 
 
-@hookimpl
-def register_parsers(register: Callable[[Parser], None]) -> None:
-    register(VBulletinParser())
+register_parsers = engine_hook(VBulletinParser)

@@ -19,29 +19,34 @@ and link previews are removed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from typing import cast
 
 from lxml.html import HtmlElement
 
-from seedwatch.contracts import Parser
-from seedwatch.hookspecs import hookimpl
 from seedwatch.models import Quote
-from seedwatch.plugins.builtin.forums import dates
-from seedwatch.plugins.builtin.forums.base import ForumParser, Pagination, Post, Thread
-from seedwatch.plugins.builtin.forums.common import (
+from seedwatch.plugins.builtin.forums.engine import (
+    ForumParser,
     Page,
+    Pagination,
+    Post,
+    Thread,
+    ThreadEntry,
+    activity,
     attr,
+    dates,
     drop_all,
+    each_post,
+    engine_hook,
     find,
     first,
     has_class,
     number,
     take_quotes,
     text_of,
+    thread_url,
 )
-from seedwatch.plugins.builtin.forums.listing import ThreadEntry, activity, thread_url
 
 _XF2 = re.compile(r"<html\b[^>]*\bid=[\"']XF[\"']", re.I)
 _XF1 = re.compile(r"<html\b[^>]*\bid=[\"']XenForo[\"']", re.I)
@@ -93,14 +98,8 @@ class XenForoParser(ForumParser):
         return cast(tzinfo, cached)
 
     def posts(self, page: Page) -> Iterator[Post]:
-        for el in find(page.root, _XF2_POSTS):
-            post = self._xf2(page, el)
-            if post is not None:
-                yield post
-        for el in find(page.root, _XF1_POSTS):
-            post = self._xf1(page, el)
-            if post is not None:
-                yield post
+        yield from each_post(page, _XF2_POSTS, self._xf2)
+        yield from each_post(page, _XF1_POSTS, self._xf1)
 
     # -- XenForo 2
 
@@ -310,6 +309,4 @@ def _clean(body: HtmlElement) -> None:
     )
 
 
-@hookimpl
-def register_parsers(register: Callable[[Parser], None]) -> None:
-    register(XenForoParser())
+register_parsers = engine_hook(XenForoParser)
