@@ -27,17 +27,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, cast
-from urllib.parse import urlencode, urljoin, urlsplit
+from typing import cast
+from urllib.parse import urljoin, urlsplit
 
-import lxml.html
-from lxml import etree
 from lxml.html import HtmlElement
 
-from seedwatch import jsondoc
 from seedwatch.contracts import MAX_LIVE_PAGES
-from seedwatch.errors import ParseError
 from seedwatch.models import Document, Item, Quote
+from seedwatch.plugins.builtin.forums.discourse_json import (
+    JsonTopic,
+    by_ids,
+    fragment,
+    is_json,
+    json_object,
+    looks_like_post_stream,
+    looks_like_topic_list,
+)
+from seedwatch.plugins.builtin.forums.discourse_json import next_pages as json_next_pages
 from seedwatch.plugins.builtin.forums.engine import (
     ForumParser,
     Page,
@@ -48,7 +54,6 @@ from seedwatch.plugins.builtin.forums.engine import (
     activity,
     attr,
     dates,
-    decode,
     drop_all,
     engine_hook,
     find,
@@ -62,14 +67,11 @@ from seedwatch.plugins.builtin.forums.engine import (
     text_of,
     thread_url,
 )
-from seedwatch.text import markup_safe
 from seedwatch.urls import join
 
 _GENERATOR = re.compile(r"<meta\b[^>]*name=[\"']generator[\"'][^>]*content=[\"']Discourse", re.I)
 _SUPPORT = ("crawler-post", "discourse-cdn", "data-discourse-setup", "/t/", "discourse")
 _TOPIC_URL = re.compile(r"/t/(?:([^/?#]+)/)?(\d+)(?:[/?#]|$)")
-_AVATAR_HOST = re.compile(r"/user_avatar/([\w.-]+)/")
-_CHUNK = 20  # Discourse's posts per request
 _SMALL_ACTION = 3  # post_type of "closed the topic", "split this topic"...
 _QUOTES = f".//aside[{has_class('quote')}] | .//blockquote"
 
@@ -91,11 +93,11 @@ class DiscourseParser(ForumParser):
         media = (document.media_type or "").lower()
         head = document.head(4096).lstrip()
         if "json" in media or head.startswith("{"):
-            if _looks_like_post_stream(head):
+            if looks_like_post_stream(head):
                 return 0.9
             # A topic list (/latest.json, a category's JSON): a board, not a topic;
             # claimed so that parsing it says so rather than "no parser".
-            return 0.6 if _looks_like_topic_list(head) else 0.0
+            return 0.6 if looks_like_topic_list(head) else 0.0
         return super().sniff(document)
 
     def score(self, head: str) -> float:
@@ -107,39 +109,39 @@ class DiscourseParser(ForumParser):
     # -- parsing
 
     def parse(self, document: Document) -> Iterable[Item]:
-        if _is_json(document):
+        if is_json(document):
             return list(self._json_items(document))
         return super().parse(document)
 
     def next_pages(self, document: Document) -> Iterable[str]:
-        if _is_json(document):
-            return self._json_next(document)
+        if is_json(document):
+            return json_next_pages(document)
         return super().next_pages(document)
 
     def live_pages(self, document: Document) -> Iterable[str]:
-        if _is_json(document):
-            stream = _JsonTopic.read(document)
+        if is_json(document):
+            stream = JsonTopic.read(document)
             newest = stream.unloaded_chunks()[::-1][:MAX_LIVE_PAGES]
-            return [self._by_ids(stream, ids) for ids in newest]
+            return [by_ids(stream, ids) for ids in newest]
         return super().live_pages(document)
 
     # -- boards: a category or /latest, as JSON (topic_list) or the crawler view
 
     def sniff_board(self, document: Document) -> float:
-        if _is_json(document) and _looks_like_topic_list(document.head(4096)):
+        if is_json(document) and looks_like_topic_list(document.head(4096)):
             return 0.9
         return super().sniff_board(document)
 
     def has_posts(self, document: Document) -> bool:
-        if _is_json(document):
-            stream = _json_object(document).get("post_stream")
+        if is_json(document):
+            stream = json_object(document).get("post_stream")
             return isinstance(stream, Mapping) and bool(stream.get("posts"))
         return super().has_posts(document)
 
     def thread_list(self, document: Document) -> list[ThreadEntry]:
-        if not _is_json(document):
+        if not is_json(document):
             return super().thread_list(document)
-        listing = _json_object(document).get("topic_list")
+        listing = json_object(document).get("topic_list")
         topics = listing.get("topics") if isinstance(listing, Mapping) else None
         if not isinstance(topics, list):
             return []
@@ -187,9 +189,9 @@ class DiscourseParser(ForumParser):
             )
 
     def board_next(self, document: Document) -> str | None:
-        if not _is_json(document):
+        if not is_json(document):
             return super().board_next(document)
-        listing = _json_object(document).get("topic_list")
+        listing = json_object(document).get("topic_list")
         more = listing.get("more_topics_url") if isinstance(listing, Mapping) else None
         if not isinstance(more, str) or not more:
             return None
@@ -197,21 +199,21 @@ class DiscourseParser(ForumParser):
         return urljoin(document.url, f"{path}.json" + (f"?{query}" if query else ""))
 
     def native_feed(self, document: Document) -> str | None:
-        if not _is_json(document):
+        if not is_json(document):
             return super().native_feed(document)
-        if "topic_list" in _json_object(document):  # /latest.json -> /latest.rss
+        if "topic_list" in json_object(document):  # /latest.json -> /latest.rss
             parts = urlsplit(document.url)
             if parts.path.endswith(".json") and netloc(document.url):
                 return f"{parts.scheme}://{parts.netloc}{parts.path[:-5]}.rss"
             return None
-        topic = _JsonTopic.read(document)
+        topic = JsonTopic.read(document)
         if not topic.site_root or not topic.id:
             return None
         return urljoin(topic.site_root, f"/t/{topic.slug or '-'}/{topic.id}.rss")
 
     def login_wall(self, document: Document) -> bool:
         # The JSON API answers 403 for what a visitor may not see: no wall to read.
-        return False if _is_json(document) else super().login_wall(document)
+        return False if is_json(document) else super().login_wall(document)
 
     # -- HTML crawler view
 
@@ -262,7 +264,7 @@ class DiscourseParser(ForumParser):
     # -- JSON API
 
     def _json_items(self, document: Document) -> Iterator[Item]:
-        topic = _JsonTopic.read(document)
+        topic = JsonTopic.read(document)
         site_root = topic.site_root
         for raw in sorted(topic.posts, key=lambda p: int(p.get("post_number") or 0)):
             if raw.get("post_type") == _SMALL_ACTION or raw.get("deleted_at"):
@@ -271,7 +273,7 @@ class DiscourseParser(ForumParser):
             post_number = raw.get("post_number")
             if not topic_id or not isinstance(post_number, int):
                 continue
-            body = _fragment(str(raw.get("cooked") or ""))
+            body = fragment(str(raw.get("cooked") or ""))
             quotes = _take_quotes(self, topic.host, topic_id, body)
             published = dates.from_iso(raw.get("created_at"))
             updated = dates.from_iso(raw.get("updated_at"))
@@ -295,7 +297,7 @@ class DiscourseParser(ForumParser):
             thread = Thread(id=topic_id, title=topic.title, url=thread_url)
             yield self._json_item(topic, post, thread)
 
-    def _json_item(self, topic: _JsonTopic, post: Post, thread: Thread) -> Item:
+    def _json_item(self, topic: JsonTopic, post: Post, thread: Thread) -> Item:
         page = Page(
             document=topic.document,
             root=post.body,
@@ -305,115 +307,6 @@ class DiscourseParser(ForumParser):
             site_url=topic.site_root,
         )
         return self.item(page, post, thread, None)
-
-    def _json_next(self, document: Document) -> list[str]:
-        topic = _JsonTopic.read(document)
-        if not topic.site_root or not topic.id:
-            return []
-        chunks = topic.unloaded_chunks()
-        if chunks:  # a topic's JSON: every post it did not load, 20 at a time
-            return [self._by_ids(topic, ids) for ids in chunks]
-        numbers = [
-            int(p["post_number"]) for p in topic.posts if isinstance(p.get("post_number"), int)
-        ]
-        if not numbers or topic.stream:
-            return []
-        # posts.json?post_number=N pages: keep going the way the page goes
-        descending = len(numbers) > 1 and numbers[0] > numbers[-1]
-        if descending:
-            low = min(numbers)
-            return [] if low <= 1 else [self._by_number(topic, low, asc=False)]
-        return [self._by_number(topic, max(numbers), asc=True)]
-
-    def _by_ids(self, topic: _JsonTopic, ids: list[int]) -> str:
-        query = urlencode([("post_ids[]", str(i)) for i in ids])
-        return urljoin(topic.site_root or "", f"/t/{topic.id}/posts.json?{query}")
-
-    def _by_number(self, topic: _JsonTopic, post_number: int, *, asc: bool) -> str:
-        query = urlencode({"post_number": post_number, "asc": "true" if asc else "false"})
-        return urljoin(topic.site_root or "", f"/t/{topic.id}/posts.json?{query}")
-
-
-class _JsonTopic:
-    """A Discourse JSON answer: its posts, the stream of all post ids, and the site."""
-
-    def __init__(self, document: Document, data: Mapping[str, Any]) -> None:
-        self.document = document
-        stream = data.get("post_stream")
-        if not isinstance(stream, Mapping) or not isinstance(stream.get("posts"), list):
-            raise ParseError(
-                f"{document.url}: no Discourse posts found: expected a JSON object with"
-                " post_stream.posts (/t/<id>.json or /t/<id>/posts.json)"
-            )
-        self.posts: list[Mapping[str, Any]] = [p for p in stream["posts"] if isinstance(p, Mapping)]
-        raw_stream = stream.get("stream")
-        self.stream: list[int] = (
-            [i for i in raw_stream if isinstance(i, int)] if isinstance(raw_stream, list) else []
-        )
-        first_post = self.posts[0] if self.posts else {}
-        self.id = str(data.get("id") or first_post.get("topic_id") or "") or None
-        self.title = data.get("title") if isinstance(data.get("title"), str) else None
-        self.slug = data.get("slug") or first_post.get("topic_slug")
-        host = netloc(document.url)
-        if host is None:  # a file: the site's host is in its avatar paths
-            for post in self.posts:
-                match = _AVATAR_HOST.search(str(post.get("avatar_template") or ""))
-                if match:
-                    host = match.group(1)
-                    break
-        self.host = host or "local"
-        parts = urlsplit(document.url)
-        if netloc(document.url):
-            self.site_root: str | None = f"{parts.scheme}://{parts.netloc}/"
-        else:
-            self.site_root = f"https://{host}/" if host else None
-
-    @classmethod
-    def read(cls, document: Document) -> _JsonTopic:
-        try:
-            data = jsondoc.loads(decode(document))
-        except ValueError as exc:  # UnicodeDecodeError too
-            raise ParseError(f"{document.url}: not valid Discourse JSON: {exc}") from exc
-        if not isinstance(data, Mapping):
-            raise ParseError(f"{document.url}: not valid Discourse JSON: not an object")
-        return cls(document, data)
-
-    def unloaded_chunks(self) -> list[list[int]]:
-        loaded = {p.get("id") for p in self.posts}
-        rest = [i for i in self.stream if i not in loaded]
-        return [rest[i : i + _CHUNK] for i in range(0, len(rest), _CHUNK)]
-
-
-def _json_object(document: Document) -> Mapping[str, Any]:
-    try:
-        data = jsondoc.loads(decode(document))
-    except ValueError as exc:  # UnicodeDecodeError too
-        raise ParseError(f"{document.url}: not valid Discourse JSON: {exc}") from exc
-    return data if isinstance(data, Mapping) else {}
-
-
-def _is_json(document: Document) -> bool:
-    media = (document.media_type or "").lower()
-    return "json" in media or document.head(64).lstrip().startswith("{")
-
-
-def _looks_like_post_stream(head: str) -> bool:
-    return '"post_stream"' in head and ('"cooked"' in head or '"posts"' in head)
-
-
-def _looks_like_topic_list(head: str) -> bool:
-    return '"topic_list"' in head and '"topics"' in head
-
-
-def _fragment(cooked: str) -> HtmlElement:
-    if not cooked.strip():
-        return lxml.html.Element("div")
-    try:
-        return cast(
-            HtmlElement, lxml.html.fragment_fromstring(markup_safe(cooked), create_parent="div")
-        )
-    except (etree.ParserError, ValueError):
-        return lxml.html.Element("div")
 
 
 def _take_quotes(
