@@ -126,7 +126,7 @@ def test_a_board_of_an_installed_engine_is_polled_thread_by_thread(
     config = config_for(tmp_path, server.url("/f/1"))
     pipeline = runtime.build(config, extra_plugins=[PLUGIN])
     try:
-        result = pipeline.poll_source(config.source("tiny"))
+        result = pipeline.poll_source(config.source("tiny")).result
     finally:
         pipeline.close()
     assert result.error is None, result.error
