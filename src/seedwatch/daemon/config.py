@@ -100,6 +100,7 @@ class FetchConfig(_Strict):
     host_delay: Delay = timedelta(seconds=1)
     local_host_delay: Delay = timedelta(0)
     robots: bool = True
+    deny_private: bool = False  # refuse hosts resolving to loopback/private/link-local
 
 
 class DaemonConfig(_Strict):

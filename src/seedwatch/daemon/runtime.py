@@ -57,6 +57,7 @@ def fetch_settings(config: Config) -> FetchSettings:
         local_host_delay=f.local_host_delay.total_seconds(),
         max_concurrency=config.daemon.concurrency,
         robots=f.robots,
+        deny_private=f.deny_private,
     )
 
 

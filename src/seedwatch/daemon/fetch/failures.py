@@ -18,6 +18,7 @@ import httpx
 
 from seedwatch.daemon.fetch.decoding import BadEncoding
 from seedwatch.daemon.fetch.settings import FetchSettings
+from seedwatch.daemon.fetch.transport import PrivateAddressError
 from seedwatch.errors import FetchError
 
 RETRY_STATUSES = (429, 503)
@@ -68,6 +69,8 @@ def transport_error(url: str, exc: Exception, ends: float, s: FetchSettings) -> 
         else:
             cause = f"the server sent nothing for {s.read_timeout:g}s"
         return FetchError(f"{url}: timed out: {cause}", url=url, category="timeout")
+    if isinstance(exc, PrivateAddressError):
+        return FetchError(f"{url}: refused: {detail}", url=url, category="refused")
     if _caused_by(exc, ssl.SSLError | ssl.CertificateError):
         return FetchError(f"{url}: TLS failed: {detail}", url=url, category="tls")
     if _caused_by(exc, socket.gaierror):

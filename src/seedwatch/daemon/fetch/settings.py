@@ -35,6 +35,10 @@ class FetchSettings:
     in all. ``robots`` turns robots.txt for page sources on: the daemon's
     config does by default (``[fetch] robots``); a bare ``HttpFetcher``
     fetches what its caller asks for.
+
+    ``deny_private`` refuses hosts that resolve to no public address
+    (loopback, private, link-local...), checked on the resolved address
+    (``transport``): for deployments where feeds come from untrusted users.
     """
 
     contact: str = DEFAULT_CONTACT
@@ -50,6 +54,7 @@ class FetchSettings:
     local_host_delay: float = 0.0
     max_concurrency: int = 16
     robots: bool = False
+    deny_private: bool = False
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "read_timeout", "total_timeout"):

@@ -8,10 +8,18 @@ them. Here each connect, TLS handshake, read and write gets
 network-backend interface. The deadline is per thread (a ``ContextVar``), so
 one pool serves every polling thread. Only DNS resolution, done inside the C
 library by ``socket.create_connection``, can overrun it.
+
+With ``deny_private`` the backend resolves each host itself, refuses it when
+no address is public (loopback, private, link-local, shared, reserved,
+multicast: ``PrivateAddressError``) and connects to the very address it
+checked, so a name that resolves elsewhere a moment later (DNS rebinding)
+cannot slip past the check.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import ssl
 import time
 from collections.abc import Iterator
@@ -40,13 +48,13 @@ class DeadlineTransport(httpx.BaseTransport):
     (pool sizes are httpx's defaults). httpcore errors pass through unchanged:
     the fetcher classifies both libraries' errors."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, deny_private: bool = False) -> None:
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=100,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,
-            network_backend=_DeadlineBackend(),
+            network_backend=_DeadlineBackend(deny_private=deny_private),
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -111,9 +119,39 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._stream.get_extra_info(info)
 
 
+class PrivateAddressError(httpcore.ConnectError):
+    """A host resolves to no public address while ``[fetch] deny_private`` is on."""
+
+
+def is_public(address: str) -> bool:
+    """Whether ``address`` (an IP) is a public unicast one (IPv4 mapped into IPv6
+    judged as the IPv4 address it holds)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+# The resolver, one name so that tests can answer for names no DNS holds.
+resolve = socket.getaddrinfo
+
+
+def public_address(host: str, port: int) -> str:
+    """The first public address ``host`` resolves to; ``PrivateAddressError`` if none."""
+    found = [info[4][0] for info in resolve(host, port, type=socket.SOCK_STREAM)]
+    for address in found:
+        if is_public(str(address)):
+            return str(address)
+    raise PrivateAddressError(
+        f"{host} resolves to no public address ({', '.join(map(str, found))}) "
+        "and [fetch] deny_private is on"
+    )
+
+
 class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self) -> None:
+    def __init__(self, *, deny_private: bool = False) -> None:
         self._backend = httpcore.SyncBackend()
+        self._deny_private = deny_private
 
     def connect_tcp(
         self,
@@ -124,6 +162,8 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
         bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        if self._deny_private:
+            host = public_address(host, port)  # connect to the address just checked
         stream = self._backend.connect_tcp(host, port, bounded, local_address, socket_options)
         return _DeadlineStream(stream)
 
