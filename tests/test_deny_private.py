@@ -77,6 +77,6 @@ def test_the_config_turns_it_on(server: LocalServer, tmp_path: Path) -> None:
         file=tmp_path / "seedwatch.toml",
     )
     with runtime.running(config) as pipeline:
-        result = pipeline.poll_source(config.source("feed"))
+        result = pipeline.poll_source(config.source("feed")).result
     assert result.error_category == "refused"
     assert server.hits("/feed.xml") == []

@@ -66,7 +66,7 @@ def test_a_feeds_next_page_link_to_another_scheme_is_not_followed(
         file=tmp_path / "seedwatch.toml",
     )
     with runtime.running(config) as pipeline:
-        result = pipeline.poll_source(config.source("feed"), backfill=True)
+        result = pipeline.poll_source(config.source("feed"), backfill=True).result
     assert result.documents == 1  # the feed itself; the link led nowhere
     assert result.accepted == 1  # the feed's own item is kept either way
     # on the site only: the link is off it (logged, skipped); anywhere: still no scheme
