@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -146,3 +147,51 @@ def test_status_counts_rejections_by_layer(
     counts = {k: int(n) for k, n in (p.rsplit(" ", 1) for p in line.split(": ", 1)[1].split(", "))}
     # gen's own three items seen again (same keys), the mirror's two (same texts)
     assert (counts["identity"], counts["exact"]) == (3, 2)
+
+
+def make_unreadable(path: Path) -> None:
+    """``path`` becomes a corpus file no read succeeds on. Permission bits do not
+    bind root (containers, CI): there it names a file the kernel refuses to read
+    from offset 0 (this process's own memory, whose first page is never mapped)."""
+    if os.geteuid() != 0:
+        path.write_text("a private note\n")
+        path.chmod(0)
+    else:
+        path.symlink_to("/proc/self/mem")
+    with pytest.raises(OSError):
+        path.read_bytes()
+
+
+def test_an_unreadable_or_unparsable_corpus_file_is_skipped_with_a_warning(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    bad_date = corpus / "000_00000000000000aa.txt"
+    bad_date.write_text(
+        "---\ntitle: Month thirteen\npublished: 2024-13-45\n---\n"
+        "A post whose front-matter date no calendar has, dropped here by hand.\n"
+    )
+    locked = corpus / "001_00000000000000bb.txt"
+    make_unreadable(locked)
+    url = server.route("/f.xml", Reply(body=rss(2)))
+    config = tmp_path / "seedwatch.toml"
+    config.write_text(f'[[sources]]\nid = "gen"\nurl = "{url}"\n')
+
+    code, out, err = cli(capsys, "--config", str(config), "corpus", "index")
+    assert code == 0, err
+    assert "indexed 1 file(s)" in out and "1 unreadable file(s) skipped" in out
+    assert locked.name in err and bad_date.name in err
+    # the readable file's text is known although its parser failed on it
+    code, out, _ = cli(capsys, "--config", str(config), "state", "export")
+    texts = [r for r in map(json.loads, out.splitlines()) if r.get("name") == bad_date.name]
+    assert [r["table"] for r in texts] == ["corpus_files", "items"]
+
+    code, _, err = cli(capsys, "--config", str(config), "run", "--once")
+    assert code == 0, err
+    assert "2 item(s) added" in err and locked.name in err
+
+    code, out, _ = cli(capsys, "--config", str(config), "corpus", "verify")
+    assert code == 1
+    assert "1 file(s) cannot be read" in out and locked.name in out
+    assert "not known to the state" not in out

@@ -6,7 +6,10 @@ back by ``corpus.read`` if it is one of ours (``seedwatch: 1``), else by the
 parser that claims it (blog posts with front-matter, forum and FreshRSS text
 renderings, plain articles) and its
 items are recorded; a file no parser reads is still indexed as one plain
-item, so its text is known. The next sequence number moves past the highest
+item, so its text is known, and so is a file whose parser fails on it. A
+file that cannot be read at all (permissions, an I/O error) is skipped with
+a warning naming it and is not recorded: the next index tries it again, and
+``corpus verify`` lists it. The next sequence number moves past the highest
 file found. File names are taken as they are (the seeds predate us).
 Nodes sharing a corpus folder and a PostgreSQL state index one at a time
 (``Store.exclusive``): the second finds the files known.
@@ -20,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from seedwatch.corpus import read, scan
-from seedwatch.errors import ParseError
-from seedwatch.models import Document, Item
+from seedwatch.errors import ItemValidationError, ParseError
+from seedwatch.models import Document, Item, clean_item
 from seedwatch.plugins.registry import Registry
 from seedwatch.state.store import Store
 from seedwatch.text import clean_text
@@ -48,20 +51,51 @@ def read_corpus_file(registry: Registry, path: Path) -> list[Item]:
         media_type="text/plain",
         charset="utf-8",
     )
+    name = "sniffing"
     try:
         # Our own files first: no parser, built-in or not, gets to claim them.
         ours = read(document.text(), path.name)
         if ours is not None:
-            return [ours]
-        parser = registry.sniff(document)
-        items = list(parser.parse(document))
+            items = [ours]
+        else:
+            parser = registry.sniff(document)
+            name = f"{parser.name} parser"
+            items = list(parser.parse(document))
     except ParseError as exc:
         log.warning("corpus file %s: %s; indexing its whole text as one item", path.name, exc)
         items = []
+    except Exception as exc:
+        # A parser's bug (a front-matter date no calendar has, say) must not
+        # stop the daemon at start-up: the text is still worth knowing.
+        log.warning(
+            "corpus file %s: %s failed (%s: %s); indexing its whole text as one item",
+            path.name,
+            name,
+            type(exc).__name__,
+            exc,
+        )
+        items = []
+    items = _cleaned(items, path)
     if items:
         return items
     text = clean_text(document.text())
     return [Item(key=f"file:{path.name}", text=text, parser="file")] if text else []
+
+
+def _cleaned(items: list[Item], path: Path) -> list[Item]:
+    """The items made safe to record, as the pipeline does (a hand-made file may
+    hold a year-1 date); an item that cannot be is left out, with a warning."""
+    kept = []
+    for item in items:
+        try:
+            cleaned, notes = clean_item(item)
+        except ItemValidationError as exc:
+            log.warning("corpus file %s: item %s left out: %s", path.name, item.key, exc)
+            continue
+        if notes:
+            log.warning("corpus file %s: item %s: %s", path.name, item.key, "; ".join(notes))
+        kept.append(cleaned)
+    return kept
 
 
 def index_corpus(registry: Registry, store: Store, folder: Path) -> IndexReport:
@@ -77,8 +111,18 @@ def _index(registry: Registry, store: Store, folder: Path) -> IndexReport:
         if entry.path.name in known:
             report.skipped += 1
             continue
-        items = read_corpus_file(registry, entry.path)
-        size = entry.path.stat().st_size
+        try:
+            items = read_corpus_file(registry, entry.path)
+            size = entry.path.stat().st_size
+        except OSError as exc:
+            log.warning(
+                "corpus file %s cannot be read (%s); skipped, not indexed: "
+                "its text is unknown to de-duplication until it can be read",
+                entry.path.name,
+                exc.strerror or exc,
+            )
+            report.unreadable += 1
+            continue
         store.index_file(entry.path.name, entry.seq, size, items)
         report.files += 1
         report.items += len(items)

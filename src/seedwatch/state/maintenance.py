@@ -39,11 +39,14 @@ class VerifyReport:
     changed: list[str] = field(default_factory=list)  # on disk, not as recorded
     unknown: list[str] = field(default_factory=list)  # on disk, unknown to the state
     lingering: list[str] = field(default_factory=list)  # taken down, file still there
+    unreadable: list[str] = field(default_factory=list)  # on disk, cannot be read
     pending: int = 0  # recorded, not yet written: the next run writes them
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.changed or self.unknown or self.lingering)
+        return not (
+            self.missing or self.changed or self.unknown or self.lingering or self.unreadable
+        )
 
     def render(self) -> str:
         lines = [f"{self.files} file(s) checked"]
@@ -55,6 +58,8 @@ class VerifyReport:
             "unknown": "not known to the state: run `seedwatch corpus index`",
             "lingering": "taken down but still in the folder: run `seedwatch corpus remove "
             "FILE` again to delete them",
+            "unreadable": "cannot be read (permissions, I/O errors): make them readable to "
+            "the daemon's user, then run `seedwatch corpus index`",
         }
         for kind, what in advice.items():
             names: list[str] = getattr(self, kind)
@@ -80,6 +85,16 @@ def _body(path: Path) -> str:
     return text
 
 
+def _readable(path: Path) -> bool:
+    """Whether the file can be read: tried, since permission bits do not bind root."""
+    try:
+        with path.open("rb") as fh:
+            fh.read(1)
+    except OSError:
+        return False
+    return True
+
+
 def verify(store: Store, folder: Path) -> VerifyReport:
     on_disk = {f.path.name: f.path for f in scan(folder)}
     report = VerifyReport(files=len(on_disk))
@@ -90,6 +105,7 @@ def verify(store: Store, folder: Path) -> VerifyReport:
             select(items.c.name, items.c.status, items.c.fingerprint)
         ):
             by_name[name].append((status, fp))
+    unreadable = {name for name, path in on_disk.items() if not _readable(path)}
     for name, size in known.items():
         rows = by_name.get(name, [])
         statuses = {status for status, _ in rows}
@@ -103,13 +119,22 @@ def verify(store: Store, folder: Path) -> VerifyReport:
             continue
         if path is None:
             report.missing.append(name)
-        elif path.stat().st_size != size or (
-            statuses == {"written"}
-            and len(rows) == 1
-            and fingerprint_hex(_body(path)) != rows[0][1]
-        ):
+            continue
+        if name in unreadable:
+            continue
+        try:
+            changed = path.stat().st_size != size or (
+                statuses == {"written"}
+                and len(rows) == 1
+                and fingerprint_hex(_body(path)) != rows[0][1]
+            )
+        except OSError:  # gone unreadable since the probe above
+            unreadable.add(name)
+            continue
+        if changed:
             report.changed.append(name)
-    report.unknown = sorted(name for name in on_disk if name not in known)
+    report.unreadable = sorted(unreadable)
+    report.unknown = sorted(n for n in on_disk if n not in known and n not in unreadable)
     for found in (report.missing, report.changed, report.lingering):
         found.sort()
     return report

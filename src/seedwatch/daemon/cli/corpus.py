@@ -32,6 +32,11 @@ def corpus_index(obj: Context, folder: Path | None) -> None:
     click.echo(
         f"indexed {report.files} file(s), {report.items} item(s), {report.bytes} bytes; "
         f"{report.skipped} already known"
+        + (
+            f"; {report.unreadable} unreadable file(s) skipped (see the warnings)"
+            if report.unreadable
+            else ""
+        )
     )
 
 
@@ -57,7 +62,8 @@ def corpus_stats(obj: Context) -> None:
 @corpus.command("verify")
 @pass_ctx
 def corpus_verify(obj: Context) -> None:
-    """Compare the folder with the state: files missing, changed, or unknown to it."""
+    """Compare the folder with the state: files missing, changed, unreadable, or unknown
+    to it."""
     from seedwatch.state import maintenance
 
     config = obj.config
