@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,6 +121,32 @@ def test_backup_is_a_consistent_sqlite_copy_and_never_overwrites(
     assert written == (3,)
     code, _, err = cli(capsys, "--config", str(site), "state", "backup", str(copy))
     assert code == 1 and "never overwrite" in err
+
+
+def test_a_backup_that_fails_half_way_leaves_no_file_under_the_name_asked_for(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = site.parent / "state" / "seedwatch.db"
+    copy = tmp_path / "backups" / "state.db"
+    copy.parent.mkdir()
+    limit = state.stat().st_size // 2
+
+    def cap_file_size() -> None:  # writes past the limit fail, as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "seedwatch", "--config", str(site), "state", "backup", str(copy)],
+        preexec_fn=cap_file_size,
+        capture_output=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stderr.decode()[-1500:]
+    assert str(copy) in proc.stderr.decode() and "nothing was written" in proc.stderr.decode()
+    assert list(copy.parent.iterdir()) == []
+    code, _, err = cli(capsys, "--config", str(site), "state", "backup", str(copy))
+    assert code == 0, err
+    with sqlite3.connect(copy) as db:
+        assert db.execute("pragma integrity_check").fetchone() == ("ok",)
 
 
 def test_export_writes_every_table_as_json_lines(

@@ -10,6 +10,8 @@ state; ``export`` writes the state as JSON lines.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
@@ -21,7 +23,7 @@ from typing import Any, TextIO
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 
-from seedwatch.corpus import NAME_RE, scan
+from seedwatch.corpus import NAME_RE, scan, sync_folder
 from seedwatch.errors import UserError
 from seedwatch.state.schema import corpus_files, items, sources
 from seedwatch.state.store import Store
@@ -191,7 +193,13 @@ def remove(store: Store, folder: Path, target: str) -> list[str]:
 
 
 def backup(store: Store, path: Path) -> None:
-    """An online, consistent copy of a SQLite state (SQLite's backup API)."""
+    """An online, consistent copy of a SQLite state (SQLite's backup API).
+
+    The copy is made under a temporary name in the target's folder and linked
+    into place once complete, so a backup killed half-way (or one that runs out
+    of disk) never leaves a half-written file under the name asked for (a
+    killed one's temporary file, ``.NAME.*.tmp``, is left for the operator).
+    """
     url = make_url(store.url)
     if url.get_backend_name() != "sqlite":
         raise UserError(
@@ -201,15 +209,26 @@ def backup(store: Store, path: Path) -> None:
     if path.exists():
         raise UserError(f"{path} exists; backups never overwrite a file")
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = store.engine.raw_connection()
+    tmp = path.parent / f".{path.name}.{os.getpid()}_{secrets.token_hex(4)}.tmp"
     try:
-        target = sqlite3.connect(path)
+        raw = store.engine.raw_connection()
         try:
-            raw.driver_connection.backup(target)  # type: ignore[union-attr]
+            target = sqlite3.connect(tmp)
+            try:
+                raw.driver_connection.backup(target)  # type: ignore[union-attr]
+            finally:
+                target.close()
+        except sqlite3.Error as exc:
+            raise UserError(f"backup to {path} failed ({exc}); nothing was written") from None
         finally:
-            target.close()
+            raw.close()
+        try:
+            os.link(tmp, path)  # unlike rename, never replaces a file made meanwhile
+        except FileExistsError:
+            raise UserError(f"{path} exists; backups never overwrite a file") from None
+        sync_folder(path.parent)
     finally:
-        raw.close()
+        tmp.unlink(missing_ok=True)
 
 
 def _jsonable(value: Any) -> Any:
