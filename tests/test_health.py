@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -23,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from localserver import LocalServer, Reply, Request
 from seedwatch.daemon import config as config_mod
 from seedwatch.daemon import runtime
-from seedwatch.daemon.health import HealthServer
+from seedwatch.daemon.health import HealthServer, split_address
 from seedwatch.daemon.pipeline import Pipeline
 from seedwatch.daemon.service import Service
 from seedwatch.errors import StartupError
@@ -269,3 +270,64 @@ def test_the_listen_address_must_be_free(running: Running) -> None:
     taken = running.base.removeprefix("http://")
     with pytest.raises(StartupError, match=r'cannot listen there.*listen = ""'):
         HealthServer(taken, running.service)
+
+
+class Fixed:
+    """A surface that is always healthy: the server's own limits are under test."""
+
+    def health(self) -> tuple[str, list[str]]:
+        return "ok", []
+
+    def ready(self) -> tuple[bool, list[str]]:
+        return True, []
+
+    def metrics_text(self) -> bytes:
+        return b""
+
+    def status_page(self) -> str:
+        return "<p>ok</p>"
+
+
+@pytest.fixture
+def small_server() -> Iterator[HealthServer]:
+    health = HealthServer("127.0.0.1:0", Fixed(), max_connections=2, idle_timeout=0.5)
+    health.start()
+    try:
+        yield health
+    finally:
+        health.stop()
+
+
+def connect(server: HealthServer) -> socket.socket:
+    host, port = split_address(server.address)
+    return socket.create_connection((host, port), timeout=5)
+
+
+def test_a_silent_connection_is_closed_after_the_idle_timeout(small_server: HealthServer) -> None:
+    with connect(small_server) as silent:
+        started = time.monotonic()
+        assert silent.recv(1024) == b""  # closed by the server, not by our 5 s timeout
+        assert time.monotonic() - started < 4
+
+
+def test_connections_beyond_the_bound_are_closed_unanswered(small_server: HealthServer) -> None:
+    held = [connect(small_server), connect(small_server)]
+    time.sleep(0.1)  # both accepted and waiting for a request line
+    with connect(small_server) as third:
+        third.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+        try:
+            answer = third.recv(1024)
+        except ConnectionResetError:
+            answer = b""
+        assert answer == b""
+    for sock in held:
+        sock.close()
+    deadline = time.monotonic() + 5
+    while True:  # the held slots come back once their connections end
+        try:
+            response = httpx.get(small_server.url("/healthz"), timeout=5)
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    assert response.json() == {"status": "ok"}

@@ -8,6 +8,11 @@ systemd's watchdog act on that). ``GET /readyz``: 200 when the state
 answers and the scheduler runs, else 503 with the reasons. ``GET
 /metrics``: Prometheus text format. ``GET /``: the status page. Read-only;
 bound to ``[daemon] listen`` (127.0.0.1:9797 by default, ``""`` for none).
+
+One thread per connection, so connections are bounded: at most
+``MAX_CONNECTIONS`` are served at once (one more is closed unanswered), and
+a connection idle for ``IDLE_TIMEOUT`` seconds (a client that connects and
+says nothing, or a slow one) is closed, so no client can pin threads.
 """
 
 from __future__ import annotations
@@ -17,12 +22,16 @@ import logging
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Protocol
+from typing import Any, Protocol
 
 from seedwatch.daemon.metrics import CONTENT_TYPE
 from seedwatch.errors import StartupError
 
 log = logging.getLogger("seedwatch.health")
+
+# Scrapers, probes and a person or two: a handful at once in practice.
+MAX_CONNECTIONS = 32
+IDLE_TIMEOUT = 10.0
 
 
 class Surface(Protocol):
@@ -47,13 +56,42 @@ def split_address(listen: str) -> tuple[str, int]:
 class HealthServer:
     """``start()`` binds and serves in a thread; ``stop()`` closes."""
 
-    def __init__(self, listen: str, surface: Surface) -> None:
+    def __init__(
+        self,
+        listen: str,
+        surface: Surface,
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        idle_timeout: float = IDLE_TIMEOUT,
+    ) -> None:
         host, port = split_address(listen)
-        handler = _handler(surface)
+        handler = _handler(surface, idle_timeout)
+        slots = threading.BoundedSemaphore(max_connections)
 
         class _Server(ThreadingHTTPServer):
             daemon_threads = True
             address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+            def process_request(self, request: Any, client_address: Any) -> None:
+                if not slots.acquire(blocking=False):
+                    log.warning(
+                        "health server: %d connections open; closing one from %s",
+                        max_connections,
+                        client_address[0],
+                    )
+                    self.shutdown_request(request)
+                    return
+                try:
+                    super().process_request(request, client_address)
+                except BaseException:
+                    slots.release()
+                    raise
+
+            def process_request_thread(self, request: Any, client_address: Any) -> None:
+                try:
+                    super().process_request_thread(request, client_address)
+                finally:
+                    slots.release()
 
         try:
             self.httpd = _Server((host, port), handler)
@@ -84,9 +122,10 @@ class HealthServer:
         self.httpd.server_close()
 
 
-def _handler(surface: Surface) -> type[BaseHTTPRequestHandler]:
+def _handler(surface: Surface, idle_timeout: float) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "seedwatch"
+        timeout = idle_timeout  # the socket's: a silent client is dropped
 
         def log_message(self, format: str, *args: object) -> None:
             log.debug("%s %s", self.address_string(), format % args)
