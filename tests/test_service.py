@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -183,6 +184,26 @@ def test_huge_numbers_in_headers_are_recorded_and_capped_at_max_interval(
     assert result.error_category == "http-5xx" and state.last_outcome == "error"
     assert within(state.next_poll, before, after, timedelta(hours=2))
     assert "capped at max_interval" in (state.next_poll_reason or "")
+
+
+def test_a_retry_after_date_decades_away_is_capped_and_said_in_human_units(
+    server: LocalServer, built: Callable[..., Pipeline]
+) -> None:
+    far = datetime(2099, 1, 1, tzinfo=UTC)
+    years = (far - datetime.now(UTC)).days // 365
+    busy = Reply(503, b"", headers={"Retry-After": format_datetime(far, usegmt=True)})
+    sources = [{"id": "busy", "url": server.route("/busy.xml", busy), "max_interval": "2h"}]
+    pipeline = built(sources)
+    result, state, before, after = poll(pipeline, "busy", sources)
+    assert result.error_category == "http-5xx"
+    assert within(state.next_poll, before, after, timedelta(hours=2))
+    assert state.next_poll_reason is not None and state.last_error is not None
+    assert "Retry-After 2h" in state.next_poll_reason
+    assert "capped at max_interval" in state.next_poll_reason
+    # the server's wish in years, not a ten-digit number of seconds
+    asked = re.search(r"retry after (\d+)y\b", state.last_error)
+    assert asked and abs(int(asked.group(1)) - years) <= 1, state.last_error
+    assert not re.search(r"\d{6,}", state.last_error + state.next_poll_reason)
 
 
 def test_503_to_two_sources_of_a_host_defers_its_others_without_a_request(

@@ -3,7 +3,8 @@
 ``parse_duration("15m")`` and ``parse_size("20MB")`` are used by the
 config file, the ``[dedup]`` table and per-source options alike, so they
 live at the bottom layer, next to the models: the state must be able to
-read a duration without importing the daemon.
+read a duration without importing the daemon. ``human`` writes a duration
+back for people (schedule reasons, fetch errors).
 """
 
 from __future__ import annotations
@@ -42,3 +43,15 @@ def parse_size(value: Any) -> int:
             factor = {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
             return int(float(match.group(1)) * factor)
     raise ValueError(f'expected a size such as "20MB", got {value!r}')
+
+
+def human(delta: timedelta) -> str:
+    """``90m`` -> ``1.5h``, 80 years -> ``80y``: a duration for people."""
+    seconds = delta.total_seconds()
+    for unit, size in (("y", 365 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            value = seconds / size
+            return (
+                f"{value:.0f}{unit}" if value >= 10 or value.is_integer() else f"{value:.1f}{unit}"
+            )
+    return f"{seconds:.0f}s"

@@ -8,7 +8,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +20,7 @@ from seedwatch.daemon.fetch.decoding import BadEncoding
 from seedwatch.daemon.fetch.settings import FetchSettings
 from seedwatch.daemon.fetch.transport import PrivateAddressError
 from seedwatch.errors import FetchError
+from seedwatch.units import human
 
 RETRY_STATUSES = (429, 503)
 TIMEOUTS = (httpx.TimeoutException, httpcore.TimeoutException)
@@ -42,7 +43,7 @@ def status_error(url: str, response: httpx.Response) -> FetchError:
     if str(response.url) != url:
         message += f" (at {response.url}, after redirects)"
     if retry_after is not None:
-        message += f"; the server asks to retry after {retry_after:.0f}s"
+        message += f"; the server asks to retry after {human(timedelta(seconds=retry_after))}"
     if 400 <= status < 500:
         category = "http-4xx"
     elif status >= 500:

@@ -10,7 +10,6 @@ from seedwatch.daemon.schedule.caching import (
     LONGEST,
     delta_seconds,
     freshness,
-    human,
     seconds_of,
     server_wait,
 )
@@ -23,6 +22,7 @@ from seedwatch.daemon.schedule.planner import (
     Schedule,
     effective_url,
 )
+from seedwatch.units import human  # re-exported: it words the reasons above
 
 __all__ = [
     "HINT_SCAN",

@@ -1,7 +1,7 @@
 """Intervals a server gives: HTTP caching (``Cache-Control: max-age`` less
 ``Age``, else ``Expires`` less ``Date``) and ``Retry-After``, read as ASCII
 delta-seconds or HTTP dates, capped (``LONGEST``, then ``max_interval``) so
-no server can silence a source for longer; ``human`` words a duration."""
+no server can silence a source for longer."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from seedwatch.models import Source
+from seedwatch.units import human
 
 # The longest delay a header is read as before it is compared with max_interval:
 # timedelta overflows past 999,999,999 days, and "max-age=99999999999999" is
@@ -74,15 +75,3 @@ def server_wait(seconds: float, source: Source, what: str) -> tuple[timedelta, s
             f"{'+' if asked == LONGEST else ''}, capped at max_interval"
         )
     return asked, f"{what} {human(asked)}"
-
-
-def human(delta: timedelta) -> str:
-    """``90m`` -> ``1.5h``: a duration for people."""
-    seconds = delta.total_seconds()
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            value = seconds / size
-            return (
-                f"{value:.0f}{unit}" if value >= 10 or value.is_integer() else f"{value:.1f}{unit}"
-            )
-    return f"{seconds:.0f}s"

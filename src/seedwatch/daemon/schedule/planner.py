@@ -47,10 +47,11 @@ from datetime import UTC, datetime, timedelta
 from seedwatch.contracts import PollResult
 from seedwatch.daemon.config import DaemonConfig
 from seedwatch.daemon.fetch import FetchResult
-from seedwatch.daemon.schedule.caching import freshness, human, server_wait
+from seedwatch.daemon.schedule.caching import freshness, server_wait
 from seedwatch.daemon.schedule.hints import FeedHints, feed_hints, skip
 from seedwatch.models import Document, Source
 from seedwatch.state.store import PollRecord, SourceState
+from seedwatch.units import human
 
 WEEK = timedelta(days=7)
 MAX_ENTRIES = 500  # entry dates kept per source: more than a week of a busy feed
