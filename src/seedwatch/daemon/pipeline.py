@@ -41,13 +41,14 @@ from seedwatch.contracts import (
 from seedwatch.corpus import render
 from seedwatch.daemon import fulltext
 from seedwatch.daemon.poll import Poll, PollRun, Progress, fetch_link
-from seedwatch.daemon.schedule import Observation, Plan, Schedule, effective_url, human
+from seedwatch.daemon.schedule import Observation, Plan, Schedule, effective_url
 from seedwatch.errors import ItemValidationError, ParseError, PluginError
 from seedwatch.models import Document, Item, Source, clean_item
 from seedwatch.plugins.registry import Registry
 from seedwatch.rules import count_key
 from seedwatch.state import filter_counts
 from seedwatch.state.store import Store, now
+from seedwatch.units import human
 
 log = logging.getLogger("seedwatch.pipeline")
 
