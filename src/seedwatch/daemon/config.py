@@ -110,7 +110,9 @@ class DaemonConfig(_Strict):
     probed every ``probe_interval``); ``redirect_after`` polls seeing the
     same permanent redirect move the source's URL; ``drain_timeout`` bounds
     the wait for polls in flight at SIGTERM. ``log_format = "auto"`` writes
-    JSON lines unless stderr is a terminal."""
+    JSON lines unless stderr is a terminal. ``secret_params`` names query
+    parameters whose values are hidden in logs and status, besides the
+    built-in ones (``seedwatch.redact``)."""
 
     concurrency: int = Field(4, ge=1, le=256)
     jitter: Delay = timedelta(seconds=30)
@@ -120,6 +122,7 @@ class DaemonConfig(_Strict):
     probe_interval: Duration = timedelta(days=1)
     redirect_after: int = Field(3, ge=1)
     drain_timeout: Delay = timedelta(minutes=2)
+    secret_params: list[str] = Field(default_factory=list)
 
     @field_validator("listen")
     @classmethod

@@ -6,6 +6,8 @@ control, separator and bidi characters (``seedwatch.terminal.printable``)
 and indents every line of a traceback; the JSON format escapes them too
 (JSON itself escapes only C0 controls, and line readers such as Python's
 ``splitlines`` also split on U+0085, U+2028 and U+2029).
+
+Either way, secrets in URLs never reach the output (``seedwatch.redact``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 import sys
 from datetime import UTC, datetime
 
+from seedwatch.redact import RedactingFilter
 from seedwatch.terminal import printable
 
 _STANDARD = set(vars(logging.makeLogRecord({})))
@@ -32,7 +35,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         data |= {k: v for k, v in vars(record).items() if k not in _STANDARD}
-        if record.exc_info:
+        if record.exc_text:  # formatted (and redacted) by the handler's filter
+            data["exception"] = record.exc_text
+        elif record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
         return _JSON_UNSAFE.sub(
             lambda m: f"\\u{ord(m.group(0)):04x}", json.dumps(data, ensure_ascii=False, default=str)
@@ -74,6 +79,7 @@ def setup(level: int = logging.INFO, fmt: str = "text") -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(TextFormatter())
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -5,6 +5,8 @@ page at ``/`` of the health server (plain HTML with an inline SVG chart of
 the last 7 days, no external assets), so both always tell the same truth.
 Every text from the state (errors, reasons, URLs: server text) is escaped for
 its medium: HTML-escaped on the page, control characters escaped in the table.
+URLs and the messages that quote them are redacted here (``seedwatch.redact``):
+a private feed's token is shown to no one.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from seedwatch import __version__
 from seedwatch.daemon.metrics import source_health
 from seedwatch.daemon.schedule import effective_url
 from seedwatch.models import Source
+from seedwatch.redact import redact_text, redact_url
 from seedwatch.state.store import SourceState
 from seedwatch.terminal import printable
 
@@ -67,22 +70,26 @@ def rows(
             SourceRow(
                 id=source.id,
                 kind=source.kind,
-                location=url or source.location,
-                moved_from=source.url if url != source.url else None,
+                location=redact_text(url or source.location),
+                moved_from=redact_url(source.url) if source.url and url != source.url else None,
                 state=state,
                 last_poll=st.last_poll,
                 outcome=st.last_outcome or (st.last_error_category and "error"),
                 next_poll=st.next_poll if enabled else None,
-                next_reason=st.next_poll_reason,
+                next_reason=_shown(st.next_poll_reason),
                 per_day=tuple(counts.get(day, 0) for day in days),
                 items=st.items_accepted,
                 consecutive_errors=st.consecutive_errors,
                 error_counts=dict(st.error_counts),
-                last_error=st.last_error if st.consecutive_errors or st.parked else None,
-                parked_reason=st.parked_reason if st.parked else None,
+                last_error=_shown(st.last_error) if st.consecutive_errors or st.parked else None,
+                parked_reason=_shown(st.parked_reason) if st.parked else None,
             )
         )
     return out
+
+
+def _shown(message: str | None) -> str | None:
+    return redact_text(message) if message else message
 
 
 def _when(moment: datetime | None, now: datetime) -> str:

@@ -31,6 +31,7 @@ from seedwatch.daemon.cli import (
 )
 from seedwatch.daemon.cli.context import Context
 from seedwatch.errors import SeedwatchError, UserError
+from seedwatch.redact import redact_text
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,10 +100,10 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
     except UserError as exc:
-        click.echo(f"seedwatch: {exc}", err=True)
+        click.echo(f"seedwatch: {redact_text(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except SeedwatchError as exc:
-        click.echo(f"seedwatch: {exc}", err=True)
+        click.echo(f"seedwatch: {redact_text(str(exc))}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from seedwatch import redact
 from seedwatch.daemon import config as config_mod
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class Context:
             if self.strict_plugins:
                 plugins = config.plugins.model_copy(update={"strict": True})
                 config = config.model_copy(update={"plugins": plugins})
+            redact.configure(config.daemon.secret_params)
             self._config = config
         return self._config
 

@@ -18,6 +18,7 @@ from seedwatch.daemon import runtime
 from seedwatch.daemon.cli.context import Context, pass_ctx
 from seedwatch.errors import UserError
 from seedwatch.extras import require
+from seedwatch.redact import redact_text
 
 log = logging.getLogger("seedwatch.cli")
 
@@ -26,7 +27,7 @@ def _summary(results: list[PollResult]) -> None:
     added = [name for r in results for name in r.written]
     failed = [r for r in results if r.error]
     for r in results:
-        state = f"FAILED ({r.error_category}): {r.error}" if r.error else "ok"
+        state = f"FAILED ({r.error_category}): {redact_text(r.error)}" if r.error else "ok"
         if r.not_modified and not r.documents:
             state = "not modified"
         click.echo(f"  {r.source:<28} {r.items:>5} items {r.accepted:>5} new  {state}", err=True)
