@@ -615,7 +615,7 @@ def test_retry_after_is_kept_in_seconds_or_as_a_date(
 ) -> None:
     url = server.route("/busy", Reply(503, headers={"Retry-After": "120"}))
     error = fetch_error(fetcher, url)
-    assert error.retry_after == 120 and "retry after 120s" in str(error)
+    assert error.retry_after == 120 and "retry after 2m" in str(error)
     later = formatdate(time.time() + 3600, usegmt=True)
     url = server.route("/limited", Reply(429, headers={"Retry-After": later}))
     error = fetch_error(fetcher, url)
