@@ -103,6 +103,23 @@ def index_corpus(registry: Registry, store: Store, folder: Path) -> IndexReport:
         return _index(registry, store, folder)
 
 
+def index_before_judging(registry: Registry, store: Store, folder: Path) -> IndexReport:
+    """``index_corpus`` for the commands that judge items without polling (``dedup
+    explain``, ``explain``): files the state does not know yet are indexed
+    first, as ``run`` does at start, so an item the folder already holds is
+    not called new. Says so on stderr when it indexes anything."""
+    unknown = len({f.path.name for f in scan(folder)} - store.indexed_files())
+    if not unknown:
+        return IndexReport()
+    log.warning(
+        "%d file(s) of the corpus folder %s are not in the state yet: indexing them first, "
+        "as `seedwatch run` does (`seedwatch corpus index` does it alone)",
+        unknown,
+        folder,
+    )
+    return index_corpus(registry, store, folder)
+
+
 def _index(registry: Registry, store: Store, folder: Path) -> IndexReport:
     report = IndexReport()
     files = scan(folder)

@@ -20,6 +20,7 @@ def dedup() -> None:
 @pass_ctx
 def dedup_explain(obj: Context, target: str, parser_name: str | None) -> None:
     """Each layer's verdict, reason and matching corpus files for the items of a document."""
+    from seedwatch.daemon.indexer import index_before_judging
     from seedwatch.state.explain import explain
 
     config = obj.config
@@ -29,6 +30,7 @@ def dedup_explain(obj: Context, target: str, parser_name: str | None) -> None:
     parser = registry.parser(parser_name) if parser_name else registry.sniff(document)
     store = obj.state()
     try:
+        index_before_judging(registry, store, config.corpus_path)
         for item in parser.parse(document):
             click.echo(explain(store, item).render())
             click.echo("")

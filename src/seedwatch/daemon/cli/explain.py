@@ -42,6 +42,9 @@ def explain(obj: Context, target: str, source_id: str | None, parser_name: str |
     parser = registry.parser(parser_name) if parser_name else registry.sniff(document)
     store = obj.state()
     try:
+        from seedwatch.daemon.indexer import index_before_judging
+
+        index_before_judging(registry, store, config.corpus_path)
         for n, raw in enumerate(parser.parse(document), 1):
             item: Item = replace(raw, source=raw.source or (source.id if source_id else None))
             for transform in transforms:
