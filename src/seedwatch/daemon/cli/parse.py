@@ -23,13 +23,13 @@ log = logging.getLogger("seedwatch.cli")
 
 def read_document(target: str, fetcher: HttpFetcher) -> Document:
     """The document at ``target``, a URL or a local file, read as the daemon reads
-    a source's: the fetcher's size cap and charset detection apply to both."""
-    local = "://" not in target or target.startswith("file://")
+    a source's: the fetcher's size cap and charset detection apply to both. It
+    belongs to no configured source, whichever it is: its items' ``source`` is
+    null (the fetcher is given a stand-in source only for its own policies)."""
     document = fetcher.fetch(target, source=Source(id="parse", url=target), local_ok=True)
     if document is None:  # only after a conditional request, which parse never sends
         raise UserError(f"{target}: server answered 304 Not Modified")
-    # A local file belongs to no source (its items' ``source`` is null).
-    return replace(document, source=None) if local else document
+    return replace(document, source=None)
 
 
 @click.command()
