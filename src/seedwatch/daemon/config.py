@@ -93,7 +93,9 @@ class FetchConfig(_Strict):
     contact: str = "https://github.com/seedwatch/seedwatch"
     connect_timeout: Duration = timedelta(seconds=10)
     read_timeout: Duration = timedelta(seconds=30)
-    total_timeout: Duration = timedelta(seconds=120)
+    total_timeout: Duration = timedelta(seconds=60)
+    min_rate: Size = 1024  # bytes a second, once min_rate_window has passed; 0: no floor
+    min_rate_window: Duration = timedelta(seconds=10)
     max_bytes: Size = 20 * 1024 * 1024
     max_redirects: int = Field(5, ge=0, le=30)
     per_host: int = Field(2, ge=1, le=64)

@@ -50,6 +50,8 @@ def fetch_settings(config: Config) -> FetchSettings:
         connect_timeout=f.connect_timeout.total_seconds(),
         read_timeout=f.read_timeout.total_seconds(),
         total_timeout=f.total_timeout.total_seconds(),
+        min_rate=f.min_rate,
+        min_rate_window=f.min_rate_window.total_seconds(),
         max_bytes=f.max_bytes,
         max_redirects=f.max_redirects,
         per_host=f.per_host,

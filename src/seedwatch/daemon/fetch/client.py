@@ -68,7 +68,7 @@ class HttpFetcher:
             s.agent, self._load_robots, on_crawl_delay=self.gate.set_crawl_delay
         )
         self._client = httpx.Client(
-            transport=DeadlineTransport(deny_private=s.deny_private),
+            transport=DeadlineTransport(s.min_rate, s.min_rate_window, deny_private=s.deny_private),
             headers={
                 "User-Agent": self.settings.agent,
                 "Accept": self.settings.accept,

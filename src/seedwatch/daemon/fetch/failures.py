@@ -18,7 +18,7 @@ import httpx
 
 from seedwatch.daemon.fetch.decoding import BadEncoding
 from seedwatch.daemon.fetch.settings import FetchSettings
-from seedwatch.daemon.fetch.transport import PrivateAddressError
+from seedwatch.daemon.fetch.transport import PrivateAddressError, TransferTooSlow
 from seedwatch.errors import FetchError
 from seedwatch.units import human
 
@@ -61,14 +61,19 @@ def transport_error(url: str, exc: Exception, ends: float, s: FetchSettings) -> 
     detail = _detail(exc)
     host = urlsplit(url).hostname or "?"
     if isinstance(exc, TIMEOUTS):
-        if time.monotonic() >= ends - 0.01:
-            cause = f"gave up after the total limit of {s.total_timeout:g}s"
+        slow = next((e for e in _chain_of(exc) if isinstance(e, TransferTooSlow)), None)
+        if slow is not None:
+            cause = f"too slow: {slow} ([fetch] min_rate)"
+        elif time.monotonic() >= ends - 0.01:
+            cause = f"gave up after the total limit of {s.total_timeout:g}s ([fetch] total_timeout)"
         elif isinstance(exc, httpx.ConnectTimeout | httpcore.ConnectTimeout):
-            cause = f"no connection to {host} within {s.connect_timeout:g}s"
+            cause = (
+                f"no connection to {host} within {s.connect_timeout:g}s ([fetch] connect_timeout)"
+            )
         elif isinstance(exc, httpx.PoolTimeout | httpcore.PoolTimeout):
             cause = f"no free connection within {s.total_timeout:g}s"
         else:
-            cause = f"the server sent nothing for {s.read_timeout:g}s"
+            cause = f"the server sent nothing for {s.read_timeout:g}s ([fetch] read_timeout)"
         return FetchError(f"{url}: timed out: {cause}", url=url, category="timeout")
     if isinstance(exc, PrivateAddressError):
         return FetchError(f"{url}: refused: {detail}", url=url, category="refused")

@@ -24,8 +24,10 @@ class FetchSettings:
 
     Timeouts are in seconds: ``connect_timeout`` and ``read_timeout`` bound
     each socket operation, ``total_timeout`` the whole fetch, redirects
-    included (a server trickling one byte a second is cut off there; only
-    DNS resolution, done by the C library, can overrun it). ``max_bytes``
+    included (a server trickling its headers is cut off there; only DNS
+    resolution, done by the C library, can overrun it). A body averaging
+    less than ``min_rate`` bytes a second once ``min_rate_window`` seconds
+    have passed since its first bytes is cut (0: no floor). ``max_bytes``
     caps the body after decompression. ``user_agent`` replaces the default
     ``seedwatch/<version> (+<contact>)``.
 
@@ -45,7 +47,9 @@ class FetchSettings:
     user_agent: str | None = None
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
-    total_timeout: float = 120.0
+    total_timeout: float = 60.0
+    min_rate: float = 1024.0
+    min_rate_window: float = 10.0
     max_bytes: int = 20 * 1024 * 1024
     max_redirects: int = 5
     accept: str = DEFAULT_ACCEPT
@@ -57,9 +61,11 @@ class FetchSettings:
     deny_private: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("connect_timeout", "read_timeout", "total_timeout"):
+        for name in ("connect_timeout", "read_timeout", "total_timeout", "min_rate_window"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"FetchSettings.{name} must be positive")
+        if self.min_rate < 0:
+            raise ValueError("FetchSettings.min_rate must be >= 0")
         if self.max_bytes <= 0 or self.max_redirects < 0:
             raise ValueError("FetchSettings: max_bytes must be positive, max_redirects >= 0")
         if self.per_host < 1 or self.max_concurrency < 1:

@@ -14,6 +14,13 @@ no address is public (loopback, private, link-local, shared, reserved,
 multicast: ``PrivateAddressError``) and connects to the very address it
 checked, so a name that resolves elsewhere a moment later (DNS rebinding)
 cannot slip past the check.
+
+A body must also keep up a minimum rate: once ``window`` seconds have passed
+since its first bytes, a body whose average rate since then is below
+``min_rate`` bytes a second is cut (``TransferTooSlow``), so a server
+dripping a byte a second holds a poll for seconds, not for the whole total
+limit. The clock starts at the body's first bytes: a server that sends its
+headers and then takes its time to produce the body is not penalised.
 """
 
 from __future__ import annotations
@@ -43,12 +50,28 @@ def deadline(at: float) -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
+class TransferTooSlow(httpcore.ReadTimeout):
+    """A body slower than the minimum rate (a timeout: the same error class)."""
+
+    def __init__(self, received: int, elapsed: float, min_rate: float) -> None:
+        super().__init__(
+            f"{received} bytes in {elapsed:.0f}s since the first bytes of the body, "
+            f"below the minimum rate of {min_rate:g} bytes/s"
+        )
+        self.received, self.elapsed, self.min_rate = received, elapsed, min_rate
+
+
 class DeadlineTransport(httpx.BaseTransport):
     """httpx's transport contract over an httpcore pool with the deadline backend
     (pool sizes are httpx's defaults). httpcore errors pass through unchanged:
-    the fetcher classifies both libraries' errors."""
+    the fetcher classifies both libraries' errors. ``min_rate`` (bytes a
+    second, 0 for none) applies to every body once ``window`` seconds have
+    passed since its first bytes."""
 
-    def __init__(self, *, deny_private: bool = False) -> None:
+    def __init__(
+        self, min_rate: float = 0.0, window: float = 10.0, *, deny_private: bool = False
+    ) -> None:
+        self._min_rate, self._window = min_rate, window
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=100,
@@ -75,7 +98,7 @@ class DeadlineTransport(httpx.BaseTransport):
         return httpx.Response(
             status_code=response.status,
             headers=response.headers,
-            stream=_ResponseStream(response.stream),
+            stream=_ResponseStream(response.stream, self._min_rate, self._window),
             extensions=response.extensions,
         )
 
@@ -172,11 +195,25 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
 
 class _ResponseStream(httpx.SyncByteStream):
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, min_rate: float, window: float) -> None:
         self._stream = stream
+        self._min_rate, self._window = min_rate, window
 
     def __iter__(self) -> Iterator[bytes]:
-        yield from self._stream
+        if self._min_rate <= 0:
+            yield from self._stream
+            return
+        first: float | None = None
+        received = 0
+        for chunk in self._stream:  # one chunk per network read
+            at = time.monotonic()
+            if first is None:
+                first = at
+            received += len(chunk)
+            elapsed = at - first
+            if elapsed >= self._window and received < self._min_rate * elapsed:
+                raise TransferTooSlow(received, elapsed, self._min_rate)
+            yield chunk
 
     def close(self) -> None:
         self._stream.close()
