@@ -129,8 +129,8 @@ def test_healthz_is_degraded_with_the_reasons_and_readyz_is_ready(running: Runni
     assert health.json() == {
         "status": "degraded",
         "reasons": [
-            "1 source(s) parked: gone",
-            "2 source(s) failing: broken, garbage",
+            "1 source parked: gone",
+            "2 sources failing: broken, garbage",
         ],
     }
     ready = running.get("/readyz")
@@ -181,7 +181,8 @@ def status_rows(document: str) -> dict[str, list[str]]:
 
 def check_page(document: str) -> None:
     rows = status_rows(document)
-    assert list(rows) == ["news", "quiet", "mirror", "broken", "gone", "garbage"]
+    # what needs attention first: parked, then failing, then the config's order
+    assert list(rows) == ["gone", "broken", "garbage", "news", "quiet", "mirror"]
     state = {sid: cells[1] for sid, cells in rows.items()}
     assert state == {
         "news": "ok",
@@ -207,9 +208,16 @@ def check_page(document: str) -> None:
     assert "HTTP 500" in rows["broken"][8]
     assert rows["gone"][4].startswith("in ") and "parked (HTTP 410 Gone)" in rows["gone"][4]
     tree = html.fromstring(document)
-    chart = tree.xpath("//table[@id='sources']/tbody/tr[1]//svg")[0]
+    chart = tree.xpath("//table[@id='sources']/tbody/tr[4]//svg")[0]  # news
     assert chart.get("aria-label") == "items per day: 0, 0, 0, 0, 0, 0, 3"
     assert tree.xpath("string(//b[@id='health'])") == "degraded"
+    assert [li.text_content() for li in tree.xpath("//ul[@id='health-reasons']/li")] == [
+        "1 source parked: gone",
+        "2 sources failing: broken, garbage",
+    ]
+    assert "6 sources" in tree.xpath("string(//p)")
+    refresh = tree.xpath("//meta[@http-equiv='refresh']/@content")
+    assert refresh and int(refresh[0]) > 0
     corpus = {
         th.text_content(): th.getnext().text_content()
         for th in tree.xpath("//table[@id='corpus']//th")
@@ -220,7 +228,8 @@ def check_page(document: str) -> None:
 def test_the_status_page_shows_each_source_and_the_corpus(running: Running) -> None:
     response = running.get("/")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
-    assert "<script" not in response.text and "http" not in response.text.split("<body>")[0]
+    head = response.text.split("<body>")[0]  # no external assets (http-equiv is no URL)
+    assert "<script" not in response.text and "http:" not in head and "https:" not in head
     check_page(response.text)
 
 

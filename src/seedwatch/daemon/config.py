@@ -1,7 +1,8 @@
 """The configuration: one TOML file, validated, the source of truth for what to watch.
 
-Found at ``--config``, else ``$SEEDWATCH_CONFIG``, else ``./seedwatch.toml``;
-with none of them, the embedded defaults (a ``corpus`` folder and a SQLite
+Found at ``--config``, else ``$SEEDWATCH_CONFIG``, else ``./seedwatch.toml``,
+else ``$XDG_CONFIG_HOME/seedwatch/seedwatch.toml`` (``~/.config/...``); with
+none of them, the embedded defaults (a ``corpus`` folder and a SQLite
 state under ``./state``, no sources). Relative paths are relative to the
 config file's folder. Secrets are never in the file: a source's
 ``credentials`` table maps a credential name to the *environment variable*
@@ -80,6 +81,18 @@ class CorpusConfig(_Strict):
 
 class StateConfig(_Strict):
     url: str = "sqlite:///state/seedwatch.db"
+
+    @field_validator("url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        # Checked here, not when the state opens, so `config check` catches it.
+        scheme, sep, _ = value.partition("://")
+        if not sep or scheme.split("+")[0].lower() not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(
+                'expected a database URL such as "sqlite:///state/seedwatch.db" or '
+                '"postgresql://host/db"'
+            )
+        return value
 
 
 class FetchConfig(_Strict):
@@ -228,7 +241,9 @@ class SourceConfig(BaseModel):
     min_interval: Duration = timedelta(minutes=15)
     max_interval: Duration = timedelta(hours=6)
     credentials: dict[str, str] = Field(default_factory=dict)
-    enabled: bool = True
+    enabled: bool = True  # false: kept in the file, not polled (`seedwatch sources pause`)
+    title: str | None = None  # a human name (OPML import/export)
+    group: str | None = None  # an OPML category (folder path "Tech/Python"), kept for export
 
     @model_validator(mode="after")
     def _check(self) -> SourceConfig:
@@ -332,14 +347,21 @@ class Config(_Strict):
         return [self.to_source(s) for s in self.sources if s.enabled]
 
 
+def config_candidates() -> list[Path]:
+    """Where a config file is looked for when none is named, in order: the
+    current folder, then the user's (XDG) config folder."""
+    xdg = os.environ.get("XDG_CONFIG_HOME", "")
+    base = Path(xdg) if Path(xdg).is_absolute() else Path.home() / ".config"
+    return [Path.cwd() / DEFAULT_NAME, base / "seedwatch" / DEFAULT_NAME]
+
+
 def find_config(explicit: str | Path | None) -> Path | None:
     if explicit:
         return Path(explicit)
     env = os.environ.get(CONFIG_ENV)
     if env:
         return Path(env)
-    default = Path.cwd() / DEFAULT_NAME
-    return default if default.exists() else None
+    return next((path for path in config_candidates() if path.exists()), None)
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -351,6 +373,12 @@ def load(path: str | Path | None = None) -> Config:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config {file}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config {file}: a folder, not a config file") from None
+    except OSError as exc:
+        raise ConfigError(f"config {file}: cannot read it: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config {file}: not a text file (a TOML config is UTF-8 text)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {file}: not valid TOML: {exc}") from None
     return from_dict(data, file=file.resolve())

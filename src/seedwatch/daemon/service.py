@@ -7,21 +7,23 @@ last poll; when it fires, the source is handed to the host-aware
 of one source at once). After each poll the job is moved to the new
 ``next_poll`` and one log line says what happened.
 
-Signals: SIGTERM and SIGINT stop new polls and drain the ones in flight
-(up to ``drain_timeout``; what is cut off then is safe by the crash-safety
-rule), then exit 0. SIGHUP reloads the config's sources: added, removed and
-changed ones take effect without a restart (a bad config is logged and the
-running one kept). Under systemd it speaks the notify protocol (ready,
-reloading, stopping, watchdog). Every few seconds the state is read back,
-so ``seedwatch sources resume`` (or another process) moving a source's
-next poll earlier takes effect. ``run_once`` polls every source once
-(parked ones only when their probe is due) through the same dispatcher.
+Signals: SIGTERM and SIGINT (Ctrl-C) stop new polls and drain the ones in
+flight (up to ``drain_timeout``; a second signal stops at once; what is cut
+off is safe by the crash-safety rule), then exit 0. SIGHUP reloads the
+config's sources: added, removed and changed ones take effect without a
+restart (a bad config is logged and the running one kept). Under systemd it
+speaks the notify protocol (ready, reloading, stopping, watchdog). Every few
+seconds the state is read back, so ``seedwatch sources resume`` (or another
+process) moving a source's next poll earlier takes effect. ``run_once``
+polls every source once (parked ones only when their probe is due) through
+the same dispatcher.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 import time
@@ -239,7 +241,7 @@ class Service:
         scheduler.start()
         if self.server is not None:
             self.server.start()
-        log.info("polling %d source(s); send SIGTERM to stop", len(self.sources))
+        log.info("polling %d source(s); Ctrl-C or SIGTERM to stop", len(self.sources))
         self.notifier.ready(f"polling {len(self.sources)} source(s)")
         beat = self.notifier.watchdog
         tick = min(self.tick, beat / 2) if beat else self.tick
@@ -342,7 +344,15 @@ class Service:
             return
 
         def stop(signum: int, _frame: FrameType | None) -> None:
-            log.info("received %s", signal.Signals(signum).name)
+            name = signal.Signals(signum).name
+            if self.stop_event.is_set():
+                # A second Ctrl-C: the user will not wait for the drain. Safe to
+                # cut off: what a poll recorded is completed at the next start.
+                _, running = self.dispatcher.pending()
+                log.warning("received %s again: stopping now, %d poll(s) cut off", name, running)
+                logging.shutdown()
+                os._exit(128 + signum)
+            log.info("received %s", name)
             self.stop()
 
         def hup(signum: int, _frame: FrameType | None) -> None:

@@ -7,24 +7,32 @@ added; several are listed best first and, on a terminal, the user picks
 one (``--first`` takes the best without asking; elsewhere the list is
 printed and nothing is added, exit 1); none is an error. A URL that cannot
 be fetched is added as given, with a warning, so sources can be added
-offline; ``--no-discover`` never fetches.
+offline; ``--no-discover`` never fetches. The edited config must pass the
+checks of ``config check`` (``check``) before the file is replaced.
 """
 
 from __future__ import annotations
 
 import sys
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
 
 from seedwatch.daemon import sources_file
-from seedwatch.errors import FetchError, UserError
+from seedwatch.errors import ConfigError, FetchError, UserError
+
+if TYPE_CHECKING:
+    from seedwatch.daemon.config import Config
 
 
 def _default_id(title: str | None, url: str) -> str:
     parts = urlsplit(url)
+    if not parts.scheme and not title:  # a folder: its name
+        return sources_file.slug(Path(url).expanduser().absolute().name) or "source"
     return sources_file.slug(title or parts.hostname or url) or "source"
 
 
@@ -39,6 +47,7 @@ def add(
     options: dict[str, Any],
     discover: bool,
     first: bool,
+    check: Callable[[Config], None],
 ) -> None:
     from seedwatch.daemon.discovery import Discovery, Feed
 
@@ -64,13 +73,55 @@ def add(
                 feed = _choose(found.ranked(), url, found, first)
                 chosen_url, title = feed.url, feed.title
     entry = {"id": source_id or _default_id(title, chosen_url), "kind": chosen_kind}
-    entry |= {"url": chosen_url, **options}
-    added = sources_file.add_sources(config_file, [entry])
-    if not added:
-        raise UserError(
-            f"config {config_file}: a source with URL {chosen_url} is already configured"
+    entry |= location(chosen_kind, chosen_url, config_file.parent)
+    entry |= options
+    # An id the user chose is theirs: a taken one is refused, not renamed.
+    try:
+        added = sources_file.add_sources(
+            config_file, [entry], check=check, rename=source_id is None
         )
-    click.echo(f"added source {added[0]!r} ({chosen_kind} {chosen_url}) to {config_file}")
+    except ConfigError as exc:
+        raise ConfigError(f"source not added: {exc}") from None
+    if not added.ids:
+        raise ConfigError(
+            f"source not added: config {config_file}: source {added.skipped[0][1]!r} "
+            f"already has the URL {chosen_url}"
+        )
+    click.echo(f"added source {added.ids[0]!r} ({chosen_kind} {chosen_url}) to {config_file}")
+
+
+# Kinds whose LOCATION argument names a local folder (``git`` too when it is
+# no URL: a checkout already on disk).
+_LOCAL = {"folder"}
+
+
+def location(kind: str, given: str, config_dir: Path) -> dict[str, str]:
+    """The key LOCATION goes under: ``path`` for a local folder (relative to the
+    config file's folder when it lies inside it), else ``url``."""
+    remote = "://" in given or given.startswith("git@")
+    if kind in _LOCAL or (kind == "git" and not remote):
+        folder = Path(given).expanduser().absolute()
+        try:
+            return {"path": str(folder.relative_to(config_dir.absolute()))}
+        except ValueError:
+            return {"path": str(folder)}
+    return {"url": given}
+
+
+def parse_options(pairs: tuple[str, ...], what: str) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; a value is read as TOML (``["a", "b"]``, ``10``,
+    ``true``) when it parses as such, else taken as a string."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint=what)
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        out[key.strip()] = value
+    return out
 
 
 def _choose(feeds: list[Any], url: str, found: Any, first: bool) -> Any:

@@ -111,8 +111,10 @@ def problems(config: Config, registry: Registry, *, enabled_only: bool = False) 
 
 
 def check_plugins(config: Config, registry: Registry, *, enabled_only: bool = False) -> None:
-    """``ConfigError`` listing every one of ``problems``."""
+    """``ConfigError`` listing every one of ``problems`` (one: on one line)."""
     found = problems(config, registry, enabled_only=enabled_only)
+    if len(found) == 1:
+        raise ConfigError(f"config {config.where}, {found[0]}")
     if found:
         raise ConfigError(f"config {config.where}:\n  " + "\n  ".join(found))
 

@@ -12,8 +12,9 @@ a private feed's token is shown to no one.
 from __future__ import annotations
 
 import html
+import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from seedwatch import __version__
@@ -92,11 +93,15 @@ def _shown(message: str | None) -> str | None:
     return redact_text(message) if message else message
 
 
-def _when(moment: datetime | None, now: datetime) -> str:
+def _when(moment: datetime | None, now: datetime, *, due: bool = False) -> str:
+    """ "in 5m" or "5m ago"; with ``due``, a moment already past is "due now"
+    (a next poll no daemon has made yet)."""
     if moment is None:
         return "-"
     seconds = (moment - now).total_seconds()
     ahead = seconds > 0
+    if due and not ahead:
+        return "due now"
     seconds = abs(seconds)
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if seconds >= size or unit == "s":
@@ -119,12 +124,14 @@ def sparkline(values: Sequence[int]) -> str:
 # -- the terminal ---------------------------------------------------------------
 
 
-def text_table(table: Sequence[SourceRow], now: datetime) -> str:
+def text_table(table: Sequence[SourceRow], now: datetime, width: int = 80) -> str:
+    """The table, fitted to ``width`` columns (long source ids are shortened in
+    the table; the notes under it, wrapped, name them in full): a moved URL,
+    why a source is parked or failing, and why each next poll is when it is."""
     header: tuple[str, ...] = (
         "SOURCE",
         "STATE",
         "LAST POLL",
-        "OUTCOME",
         "NEXT POLL",
         "7 DAYS",
         "ITEMS",
@@ -132,35 +139,71 @@ def text_table(table: Sequence[SourceRow], now: datetime) -> str:
     )
     lines = [header]
     notes = []
+    why = []
     for r in table:
+        last = _when(r.last_poll, now)
         lines.append(
             (
                 r.id,
                 r.state,
-                _when(r.last_poll, now),
-                r.outcome or "-",
-                _when(r.next_poll, now),
+                f"{r.outcome}, {last}" if r.outcome and r.last_poll else last,
+                _when(r.next_poll, now, due=True),
                 sparkline(r.per_day),
                 str(r.items),
                 _errors(r.error_counts),
             )
         )
         if r.moved_from:
-            notes.append(f"  {r.id}: moved permanently to {r.location} (config: {r.moved_from})")
+            notes.append(f"{r.id}: moved permanently to {r.location} (config: {r.moved_from})")
         if r.parked_reason:
-            notes.append(f"  {r.id}: parked: {r.parked_reason}; `seedwatch sources resume {r.id}`")
+            notes.append(f"{r.id}: parked: {r.parked_reason}; `seedwatch sources resume {r.id}`")
         if r.last_error:
-            notes.append(f"  {r.id}: {r.consecutive_errors} failure(s) in a row: {r.last_error}")
+            notes.append(f"{r.id}: {r.consecutive_errors} failure(s) in a row: {r.last_error}")
+        if r.next_reason and r.next_poll is not None:
+            why.append(f"{r.id}: {r.next_reason}")
     # Errors, reasons and moved URLs hold server text: one line each, nothing a
     # terminal would act on.
     lines = [(*(printable(cell) for cell in line),) for line in lines]
     notes = [printable(note) for note in notes]
+    why = [printable(line) for line in why]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    overflow = sum(widths) + 2 * (len(widths) - 1) - width
+    if overflow > 0:
+        widths[0] = max(len(header[0]), widths[0] - overflow)
     text = [
-        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        "  ".join(
+            _fit(cell, w) if i == 0 else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
         for line in lines
     ]
-    return "\n".join(text + notes)
+    wrap = textwrap.TextWrapper(
+        width=width, initial_indent="  ", subsequent_indent="      ", break_on_hyphens=False
+    )
+    text += [wrap.fill(note) for note in notes]
+    if why:
+        text.append("next polls, why:")
+        text += [wrap.fill(line) for line in why]
+    return "\n".join(text)
+
+
+def _fit(cell: str, width: int) -> str:
+    return cell.ljust(width) if len(cell) <= width else cell[: width - 1] + "…"
+
+
+def row_json(r: SourceRow) -> dict[str, object]:
+    """One row as JSON (``seedwatch status --json``): dates ISO 8601, UTC."""
+    out: dict[str, object] = {}
+    for f in fields(SourceRow):
+        name, value = f.name, getattr(r, f.name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        out[name] = value
+    return out
 
 
 # -- the page -------------------------------------------------------------------
@@ -196,13 +239,30 @@ def _cell(value: str, cls: str = "") -> str:
     return f"<td{attr}>{value}</td>"
 
 
+def count(n: int, noun: str) -> str:
+    """``1 source``, ``2 sources``: the plural only where it belongs."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+_ATTENTION = {"parked": 0, "failing": 1}  # first on the page, in this order
+REFRESH = 30  # seconds between the page's reloads of itself
+
+
 def page(
-    table: Sequence[SourceRow], corpus: Mapping[str, int | str], health: str, now: datetime
+    table: Sequence[SourceRow],
+    corpus: Mapping[str, int | str],
+    health: str,
+    now: datetime,
+    *,
+    reasons: Sequence[str] = (),
 ) -> str:
-    """The status page: sources, then the corpus; re-rendered on every load."""
+    """The status page: the health and its reasons, the sources (parked and
+    failing ones first, then config order), then the corpus; it reloads
+    itself every ``REFRESH`` seconds and is re-rendered on every load."""
     e = html.escape
     body = []
-    for r in table:
+    ordered = sorted(table, key=lambda r: _ATTENTION.get(r.state, len(_ATTENTION)))
+    for r in ordered:
         where = e(r.location)
         if r.moved_from:
             where += f"<br><small>moved from {e(r.moved_from)}</small>"
@@ -225,16 +285,23 @@ def page(
             + _cell(error)
             + "</tr>"
         )
+    why = ""
+    if reasons:
+        items = "".join(f"<li>{e(reason)}</li>" for reason in reasons)
+        why = f'<ul id="health-reasons">{items}</ul>'
     summary = "".join(
         f"<tr><th>{e(str(k))}</th><td class='n'>{e(str(v))}</td></tr>" for k, v in corpus.items()
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>seedwatch status</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">
+<meta http-equiv="refresh" content="{REFRESH}">
 <style>{_STYLE}</style></head><body>
 <h1>seedwatch status</h1>
-<p>Health: <b class="{e(health)}" id="health">{e(health)}</b> · {len(table)} source(s) ·
-rendered {e(now.isoformat(timespec="seconds"))} · seedwatch {e(__version__)}</p>
+<p>Health: <b class="{e(health)}" id="health">{e(health)}</b> · {count(len(table), "source")} ·
+rendered {e(now.isoformat(timespec="seconds"))} · seedwatch {e(__version__)} · refreshed
+every {REFRESH}s</p>
+{why}
 <table id="sources"><thead><tr><th>Source</th><th>State</th><th>Last poll</th><th>Outcome</th>
 <th>Next poll</th><th>Last 7 days</th><th>Items</th><th>Errors</th><th>Last error</th></tr>
 </thead><tbody>

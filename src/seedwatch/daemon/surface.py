@@ -40,16 +40,18 @@ def health(service: Service) -> tuple[str, list[str]]:
         if (st := states.get(i)) and st.consecutive_errors and not st.parked
     ]
     if parked:
-        reasons.append(f"{len(parked)} source(s) parked: {_some(parked)}")
+        reasons.append(f"{status.count(len(parked), 'source')} parked: {_some(parked)}")
     if failing:
-        reasons.append(f"{len(failing)} source(s) failing: {_some(failing)}")
+        reasons.append(f"{status.count(len(failing), 'source')} failing: {_some(failing)}")
     late = [
         i
         for i, when in service.planned.items()
         if when < now() - LATE and service.scheduler is not None
     ]
     if late:
-        reasons.append(f"{len(late)} poll(s) more than {human(LATE)} late: {_some(late)}")
+        reasons.append(
+            f"{status.count(len(late), 'poll')} more than {human(LATE)} late: {_some(late)}"
+        )
     return ("degraded" if reasons else "ok"), reasons
 
 
@@ -66,7 +68,7 @@ def ready(service: Service) -> tuple[bool, list[str]]:
 
 
 def status_page(service: Service) -> str:
-    """The HTML status page: each source's row and the corpus."""
+    """The HTML status page: the health reasons, each source's row and the corpus."""
     at = now()
     store = service.pipeline.store
     table = status.rows(
@@ -80,7 +82,8 @@ def status_page(service: Service) -> str:
         corpus["folder"] = str(service.corpus)
         corpus["files"] = len(scan(service.corpus))
     corpus |= {k.replace("_", " "): v for k, v in store.stats().items()}
-    return status.page(table, corpus, health(service)[0], at)
+    verdict, reasons = health(service)
+    return status.page(table, corpus, verdict, at, reasons=reasons)
 
 
 def _some(ids: Sequence[str], n: int = 5) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import make_url
 
+from seedwatch.folders import ensure_folder
 from seedwatch.state.dialect import Entry, Plan
 from seedwatch.state.schema import counters
 
@@ -26,7 +27,7 @@ CORPUS_SEQ = "corpus_seq"
 def create(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        ensure_folder(Path(parsed.database).parent, f"[state] url {url}")
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
 
     @event.listens_for(engine, "connect")

@@ -3,21 +3,19 @@ error handler every command shares (``main``).
 
 Exit statuses: 0 success; 1 a failed operation (no parser claims a document,
 a fetch failed, some source failed in ``run --once``), with one line on
-stderr saying why; 2 usage or configuration errors. Only unexpected errors
+stderr saying why; 2 usage or configuration errors. When the reader of the output goes away
+(``| head``), the command stops silently (click's handling, status 1). Only unexpected errors
 print a traceback, with the version and where to report it.
 """
 
 from __future__ import annotations
 
-import logging
 import sys
 import traceback
 
 import click
 
 from seedwatch import __version__
-from seedwatch.daemon import config as config_mod
-from seedwatch.daemon import logs
 from seedwatch.daemon.cli import (
     corpus,
     dedup,
@@ -29,48 +27,25 @@ from seedwatch.daemon.cli import (
     state,
     status,
 )
-from seedwatch.daemon.cli.context import Context
+from seedwatch.daemon.cli.context import Context, add_global_options
 from seedwatch.errors import SeedwatchError, UserError
 from seedwatch.redact import redact_text
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--config",
-    "-c",
-    "config_path",
-    metavar="FILE",
-    help=f"Config file (default: ${config_mod.CONFIG_ENV}, else ./seedwatch.toml).",
-)
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
-@click.option(
-    "--log-format", type=click.Choice(["text", "json"]), default=None, help="Log line format."
-)
-@click.option("--strict-plugins", is_flag=True, help="A plugin that fails to load stops start-up.")
 @click.version_option(__version__, prog_name="seedwatch")
 @click.pass_context
-def cli(
-    ctx: click.Context,
-    config_path: str | None,
-    verbose: int,
-    quiet: bool,
-    log_format: str | None,
-    strict_plugins: bool,
-) -> None:
-    """Watch feeds, forums, FreshRSS and blogs; grow a plain-text corpus, never twice."""
-    level = logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO
-    logs.setup(level, log_format or "text")
-    ctx.obj = Context(config_path, strict_plugins=strict_plugins)
-    if log_format is None and ctx.invoked_subcommand in ("run", "worker"):
-        # the config may ask for JSON lines (services); only read it where needed
-        fmt = ctx.obj.config.daemon.log_format
-        if fmt != "text":
-            logs.setup(level, fmt)
+def cli(ctx: click.Context) -> None:
+    """Watch feeds, forums, FreshRSS and blogs; grow a plain-text corpus, never twice.
+
+    The options above may follow any command too (`seedwatch status -c FILE`).
+    """
+    ctx.ensure_object(Context).setup_logging()
 
 
 for command in (
     run.run,
+    run.poll,
     run.worker,
     run.backfill,
     parse.parse,
@@ -85,6 +60,17 @@ for command in (
     explain.explain,
 ):
     cli.add_command(command)
+add_global_options(cli)
+
+
+def _database_unreachable(exc: Exception) -> str | None:
+    """One line for a state database that cannot be reached (PostgreSQL down,
+    a SQLite file that cannot be opened): the environment, not a bug."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")  # only loaded if a state was opened
+    if sa_exc is None or not isinstance(exc, sa_exc.OperationalError):
+        return None
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return f"the state database cannot be used: {reason}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -107,7 +93,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception:
+    except Exception as exc:
+        unreachable = _database_unreachable(exc)
+        if unreachable:
+            click.echo(f"seedwatch: {unreachable}", err=True)
+            sys.exit(1)
         traceback.print_exc()
         click.echo(
             f"seedwatch {__version__}: unexpected error (a bug); please report it with the "

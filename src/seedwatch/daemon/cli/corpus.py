@@ -8,8 +8,6 @@ from pathlib import Path
 
 import click
 
-from seedwatch.corpus import scan
-from seedwatch.daemon import runtime
 from seedwatch.daemon.cli.context import Context, pass_ctx
 
 
@@ -19,10 +17,13 @@ def corpus() -> None:
 
 
 @corpus.command("index")
-@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.argument(
+    "folder", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
 @pass_ctx
 def corpus_index(obj: Context, folder: Path | None) -> None:
     """Record what the corpus folder (or FOLDER) holds in the state; known files are skipped."""
+    from seedwatch.daemon import runtime
     from seedwatch.daemon.indexer import index_corpus
 
     config = obj.config
@@ -44,6 +45,7 @@ def corpus_index(obj: Context, folder: Path | None) -> None:
 @pass_ctx
 def corpus_stats(obj: Context) -> None:
     """Files and bytes in the corpus folder; items by parser and by source."""
+    from seedwatch.corpus import scan
     from seedwatch.state import maintenance
 
     config = obj.config

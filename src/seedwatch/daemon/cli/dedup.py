@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from seedwatch.daemon import runtime
 from seedwatch.daemon.cli.context import Context, pass_ctx
 from seedwatch.daemon.cli.parse import read_document
 
@@ -20,6 +19,7 @@ def dedup() -> None:
 @pass_ctx
 def dedup_explain(obj: Context, target: str, parser_name: str | None) -> None:
     """Each layer's verdict, reason and matching corpus files for the items of a document."""
+    from seedwatch.daemon import runtime
     from seedwatch.daemon.indexer import index_before_judging
     from seedwatch.state.explain import explain
 

@@ -15,7 +15,6 @@ from dataclasses import replace
 
 import click
 
-from seedwatch.daemon import runtime
 from seedwatch.daemon.cli.context import Context, pass_ctx
 from seedwatch.daemon.cli.parse import read_document
 from seedwatch.models import Item, Source
@@ -28,6 +27,8 @@ from seedwatch.models import Item, Source
 @pass_ctx
 def explain(obj: Context, target: str, source_id: str | None, parser_name: str | None) -> None:
     """Why each item of a document would be kept or dropped: filter rules, then de-duplication."""
+    from seedwatch.daemon import runtime
+
     config = obj.config
     source = config.source(source_id) if source_id else Source(id="explain")
     registry = runtime.registry_for(config)

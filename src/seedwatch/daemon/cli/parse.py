@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from seedwatch.daemon import runtime
 from seedwatch.daemon.cli.context import Context, pass_ctx
 from seedwatch.errors import ItemValidationError, ParseError, PluginError, UserError
 from seedwatch.models import Document, Source, clean_item
@@ -39,6 +38,8 @@ def read_document(target: str, fetcher: HttpFetcher) -> Document:
 @pass_ctx
 def parse(obj: Context, target: str, parser_name: str | None, as_json: bool) -> None:
     """Print the items a document yields (a plugin author's best friend)."""
+    from seedwatch.daemon import runtime
+
     config = obj.config
     registry = runtime.registry_for(config)
     with runtime.fetcher(config) as fetcher:
@@ -64,7 +65,7 @@ def parse(obj: Context, target: str, parser_name: str | None, as_json: bool) -> 
                 click.echo(f"    url {item.url or '-'}")
                 first = item.text.split("\n", 1)[0]
                 click.echo(f"    {first[:150]}")
-    except ParseError:
+    except (ParseError, BrokenPipeError):  # a closed pipe is the reader's choice
         raise
     except Exception as exc:  # the plugin's failure, not the document's: one line, exit 1
         where = f"{document.url} (parser {parser.name!r})"

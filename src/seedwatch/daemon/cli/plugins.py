@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from seedwatch.daemon import runtime
 from seedwatch.daemon.cli.context import Context, pass_ctx
 
 
@@ -15,6 +14,8 @@ from seedwatch.daemon.cli.context import Context, pass_ctx
 @pass_ctx
 def plugins(obj: Context) -> None:
     """Every plugin: where it comes from, whether it loaded, its hooks and what it registers."""
+    from seedwatch.daemon import runtime
+
     registry = runtime.registry_for(obj.config)
     registered: dict[str, list[str]] = {}
     for (hook, name), plugin in registry.owners.items():

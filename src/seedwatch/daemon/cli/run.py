@@ -1,5 +1,6 @@
-"""``seedwatch run``, ``worker`` and ``backfill``: the commands that poll sources
-through the pipeline (the daemon, a cluster node, one source's history)."""
+"""``seedwatch run``, ``poll``, ``worker`` and ``backfill``: the commands that poll
+sources through the pipeline (the daemon, one source now, a cluster node, one
+source's history)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from seedwatch.contracts import PollResult
-from seedwatch.daemon import config as config_mod
-from seedwatch.daemon import runtime
 from seedwatch.daemon.cli.context import Context, pass_ctx
 from seedwatch.errors import UserError
 from seedwatch.extras import require
 from seedwatch.redact import redact_text
+
+if TYPE_CHECKING:
+    from seedwatch.contracts import PollResult
+    from seedwatch.daemon.config import Config
 
 log = logging.getLogger("seedwatch.cli")
 
@@ -50,6 +52,10 @@ def _summary(results: list[PollResult]) -> None:
 @pass_ctx
 def run(obj: Context, once: bool, cluster: bool) -> None:
     """Run the daemon (or, with --once, one round of polls)."""
+    from seedwatch.daemon import config as config_mod
+    from seedwatch.daemon import runtime
+
+    obj.setup_service_logging()
     if cluster and once:
         raise click.UsageError("--once polls from this process alone; drop --cluster")
     if (cluster or obj.config.cluster.enabled) and not once:
@@ -61,7 +67,7 @@ def run(obj: Context, once: bool, cluster: bool) -> None:
     config = obj.config
     sources = config.enabled_sources()
     if not sources:
-        log.warning("no sources configured in %s: nothing to poll", config.where)
+        log.warning("%s: nothing to poll", obj.no_config_file() or f"no sources in {config.where}")
     with runtime.running(config, sources=sources) as pipeline:
 
         def service(push: websub.WebSub | None = None) -> Service:
@@ -89,13 +95,33 @@ def run(obj: Context, once: bool, cluster: bool) -> None:
 
 
 @click.command()
+@click.argument("source_id", metavar="SOURCE")
+@pass_ctx
+def poll(obj: Context, source_id: str) -> None:
+    """Poll one source now, as the daemon would (parked or paused: polled anyway)."""
+    from seedwatch.daemon import runtime
+    from seedwatch.daemon.service import Service
+
+    config = obj.config
+    source = config.source(source_id)
+    with runtime.running(config, sources=[source]) as pipeline:
+        # No listen address: the health server belongs to the daemon.
+        service = Service(pipeline, [source], concurrency=1, corpus=config.corpus_path)
+        result = service.poll(source)
+    _summary([result])
+    if result.error:
+        sys.exit(1)
+
+
+@click.command()
 @pass_ctx
 def worker(obj: Context) -> None:
     """Run a cluster node without the clock: workers that poll what the clocks queue."""
+    obj.setup_service_logging()
     _cluster_node(obj.config, clock=False)
 
 
-def _cluster_node(config: config_mod.Config, *, clock: bool) -> None:
+def _cluster_node(config: Config, *, clock: bool) -> None:
     require("procrastinate", extra="cluster", needed_for="cluster mode")
     from seedwatch.daemon.cluster import run_node
 
@@ -125,7 +151,10 @@ def _progress(enabled: bool, total: int | None) -> Iterator[Any]:
 
 @click.command()
 @click.argument("source_id", metavar="SOURCE")
-@click.option("--since", help="Only items newer than this date (ISO 8601).")
+@click.option(
+    "--since",
+    help="Only items published on or after this date (ISO 8601); items without a date are kept.",
+)
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop after N pages.")
 @click.option("--dry-run", is_flag=True, help="Record and write nothing; say what would be added.")
 @pass_ctx
@@ -133,6 +162,8 @@ def backfill(
     obj: Context, source_id: str, since: str | None, max_pages: int | None, dry_run: bool
 ) -> None:
     """Pull a source's whole history (every page), through the same pipeline as `run`."""
+    from seedwatch.daemon import runtime
+
     config = obj.config
     source = config.source(source_id)
     since_dt = _parse_since(since)
@@ -155,6 +186,12 @@ def backfill(
                     result.accepted,
                 )
 
+        since_filter = None
+        if since_dt is not None:
+            from seedwatch.daemon.since import SinceFilter
+
+            since_filter = SinceFilter(since_dt)
+            pipeline.filters = [since_filter, *pipeline.filters]  # for this run only
         result = pipeline.poll_source(
             source,
             backfill=True,
@@ -169,6 +206,12 @@ def backfill(
         f"{verb} {result.accepted}",
         err=True,
     )
+    if since_filter is not None:
+        click.echo(
+            f"--since {since}: {since_filter.dropped} item(s) published before it skipped; "
+            f"{since_filter.undated} item(s) without a date kept",
+            err=True,
+        )
     for name in result.written:
         click.echo(name)
     if result.error:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from seedwatch.daemon.cli.context import Context, pass_ctx
+from seedwatch.folders import ensure_folder
 
 
 @click.group("state")
@@ -22,6 +23,7 @@ def state_backup(obj: Context, path: Path) -> None:
     """An online, consistent copy of the SQLite state (safe while the daemon runs)."""
     from seedwatch.state import maintenance
 
+    ensure_folder(path.parent, f"state backup {path}")  # its last folder at most
     maintenance.backup(obj.state(), path)
     click.echo(f"state copied to {path}")
 

@@ -293,6 +293,9 @@ class Schedule:
         if seen.entries:
             return high, "no entry in the last week"
         previous = state.interval or low
+        if result.not_modified and not result.documents:
+            # A 304 shows no entries: whether the feed dates them is unknown here.
+            return min(previous * 1.5, high), "not modified since the last poll: polling later"
         if result.accepted:
             return max(previous / 2, low), "new items, no dates: polling sooner"
         return min(previous * 1.5, high), "nothing new, no dates: polling later"

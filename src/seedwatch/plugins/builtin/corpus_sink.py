@@ -15,6 +15,7 @@ from typing import Any
 from seedwatch.contracts import Accepted, Sink
 from seedwatch.corpus import sweep_temporary, sync_folder, write_atomic
 from seedwatch.errors import ConfigError
+from seedwatch.folders import ensure_folder
 from seedwatch.hookspecs import hookimpl
 
 
@@ -30,6 +31,7 @@ class CorpusSink(Sink):
         if not path:
             raise ConfigError("sink 'corpus' needs a path ([corpus] path in the config)")
         self.folder = Path(options.get("config_dir", ".")) / path
+        ensure_folder(self.folder, "[corpus] path")
         # Configured once at start-up, before any write: what a killed
         # process left half-written is garbage now (the state re-writes it).
         sweep_temporary(self.folder)

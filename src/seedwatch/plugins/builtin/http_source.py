@@ -11,6 +11,8 @@ pipeline then follows the parser's ``next_pages``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from seedwatch.contracts import Cursor, Page, PollContext, SourceKind
 from seedwatch.errors import ConfigError
@@ -29,6 +31,14 @@ class HttpSource(SourceKind):
             raise ConfigError(
                 f'source "{source.id}" (kind "http"): field "url": expected the feed\'s '
                 f"URL (http, https, or file:// and a path for a local file), got nothing"
+            )
+        url = source.url or ""
+        scheme = urlsplit(url).scheme.lower()
+        # A bare relative name ("notaurl") is a typo far more often than a file.
+        if url and scheme not in ("http", "https", "file") and not Path(url).is_absolute():
+            raise ConfigError(
+                f'source "{source.id}" (kind "http"): field "url": expected an http(s) URL '
+                f"(or file:// for a local file), got {url!r}"
             )
 
     def poll(self, source: Source, cursor: Cursor, context: PollContext) -> Iterator[Page]:
