@@ -1,5 +1,6 @@
 """Polling from the command line: how the daemon says it stops, a second
-Ctrl-C during the drain stopping it at once, ``backfill --since`` on every kind."""
+Ctrl-C during the drain stopping it at once (a repeated SIGTERM drains),
+``backfill --since`` on every kind."""
 
 from __future__ import annotations
 
@@ -54,6 +55,31 @@ def test_a_second_ctrl_c_during_the_drain_stops_at_once(
     assert "Ctrl-C or SIGTERM" in err  # the start line says how to stop it
     assert "stopping now, 1 poll(s) cut off" in err
     assert list((tmp_path / "corpus").iterdir()) == []
+
+
+def test_a_repeated_sigterm_still_drains(server: LocalServer, tmp_path: Path) -> None:
+    url = server.route("/slow.xml", Reply(body=rss(1), delay=3.0))
+    config = tmp_path / "seedwatch.toml"
+    config.write_text(
+        '[daemon]\njitter = "0s"\nlisten = ""\ndrain_timeout = "60s"\nlog_format = "text"\n'
+        f'[fetch]\ntotal_timeout = "60s"\n[[sources]]\nid = "slow"\nurl = "{url}"\n'
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seedwatch", "--config", str(config), "run"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert _wait_for(lambda: len(server.hits("/slow.xml")) >= 1)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)  # a supervisor signalling twice
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert len(list((tmp_path / "corpus").iterdir())) == 1, "the poll in flight finished"
 
 
 def _dated_feed(dates: list[str | None]) -> bytes:

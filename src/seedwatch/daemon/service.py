@@ -8,7 +8,7 @@ of one source at once). After each poll the job is moved to the new
 ``next_poll`` and one log line says what happened.
 
 Signals: SIGTERM and SIGINT (Ctrl-C) stop new polls and drain the ones in
-flight (up to ``drain_timeout``; a second signal stops at once; what is cut
+flight (up to ``drain_timeout``; a second Ctrl-C stops at once; what is cut
 off is safe by the crash-safety rule), then exit 0. SIGHUP reloads the
 config's sources: added, removed and changed ones take effect without a
 restart (a bad config is logged and the running one kept). Under systemd it
@@ -345,9 +345,11 @@ class Service:
 
         def stop(signum: int, _frame: FrameType | None) -> None:
             name = signal.Signals(signum).name
-            if self.stop_event.is_set():
+            if self.stop_event.is_set() and signum == signal.SIGINT:
                 # A second Ctrl-C: the user will not wait for the drain. Safe to
                 # cut off: what a poll recorded is completed at the next start.
+                # A repeated SIGTERM still drains: service managers bound the
+                # drain themselves (SIGKILL after their stop timeout).
                 _, running = self.dispatcher.pending()
                 log.warning("received %s again: stopping now, %d poll(s) cut off", name, running)
                 logging.shutdown()
