@@ -12,8 +12,10 @@ of title and text; for FreshRSS output, the original article link first.
 
 Modules: ``sniff`` (is it a feed), ``entries`` (feedparser's entries read:
 dates, text, links), ``items`` (an entry made an Item, its key; FreshRSS
-output), ``paging`` (backfill pages) and ``parser`` (the ``Parser`` and its
-hook); ``feedparse`` and ``jsonfeed`` beside this package run feedparser and
+output), ``paging`` (backfill pages), ``parser`` (the ``Parser`` and its
+hook) and the fast lxml reader of well-formed feeds (``fast``, with the walk in
+``fields`` and ``walkparts``, element names and values in ``names``, dates in
+``dates``); ``feedparse`` and ``jsonfeed`` beside this package run feedparser and
 read JSON Feed. This ``__init__`` holds no logic: it re-exports the public
 names, and the plugin manager registers it (it carries ``register_parsers``).
 """

@@ -1,5 +1,6 @@
-"""The ``rss`` parser: feedparser (or ``jsonfeed``) run on a document, its
-entries made Items, a document that is no feed explained, further pages."""
+"""The ``rss`` parser: the fast reader (``fast``), feedparser or ``jsonfeed``
+run on a document, its entries made Items, a document that is no feed
+explained, further pages."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from seedwatch.models import Document, Item
 from seedwatch.plugins.builtin.feedparse import run_feedparser
 from seedwatch.plugins.builtin.jsonfeed import looks_like_json_feed, parse_json_feed
 from seedwatch.plugins.builtin.rss.entries import one_line, read_entries, resolve
+from seedwatch.plugins.builtin.rss.fast import read_feed
 from seedwatch.plugins.builtin.rss.items import freshrss_site, is_freshrss_output, make_item
 from seedwatch.plugins.builtin.rss.paging import feed_next_pages
 from seedwatch.plugins.builtin.rss.sniff import root_name, sniff_feed
@@ -46,6 +48,9 @@ class RssParser(Parser):
 
     name = "rss"
     source_options = frozenset({"feed_page_size"})
+    # Well-formed feeds are read by the fast lxml reader; feedparser reads the
+    # rest (and everything when this is off: what the fast reader must agree with).
+    fast = True
 
     def sniff(self, document: Document) -> float:
         return sniff_feed(document)
@@ -67,7 +72,7 @@ class RssParser(Parser):
                 else:
                     yield item
             return
-        result = run_feedparser(document)
+        result = (read_feed(document) if self.fast else None) or run_feedparser(document)
         feed = result["feed"]
         entries = result["entries"]
         if not result.get("version") and not entries:
