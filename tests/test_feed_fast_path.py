@@ -30,6 +30,7 @@ DATA = Path(__file__).parent / "data"
 FIXTURES = sorted(
     [
         *(p for p in (DATA / "feeds").iterdir() if p.suffix in (".xml", ".rss")),
+        *(DATA / "feeds" / "authors").glob("*.xml"),
         *(DATA / "freshrss").glob("rss_output_*.xml"),
     ]
 )

@@ -11,13 +11,14 @@ host, since it is unique only within its feed), else the link, else a hash
 of title and text; for FreshRSS output, the original article link first.
 
 Modules: ``sniff`` (is it a feed), ``entries`` (feedparser's entries read:
-dates, text, links), ``items`` (an entry made an Item, its key; FreshRSS
-output), ``paging`` (backfill pages), ``parser`` (the ``Parser`` and its
-hook) and the fast lxml reader of well-formed feeds (``fast``, with the walk in
-``fields`` and ``walkparts``, element names and values in ``names``, dates in
-``dates``); ``feedparse`` and ``jsonfeed`` beside this package run feedparser and
-read JSON Feed. This ``__init__`` holds no logic: it re-exports the public
-names, and the plugin manager registers it (it carries ``register_parsers``).
+dates, text, links; author names by ``authors``), ``items`` (an entry made an
+Item, its key; FreshRSS output), ``paging`` (backfill pages), ``parser`` (the
+``Parser`` and its hook) and the fast lxml reader of well-formed feeds
+(``fast``, with the walk in ``fields`` and ``walkparts``, element names and
+values in ``names``, dates in ``dates``); ``feedparse`` and ``jsonfeed`` beside
+this package run feedparser and read JSON Feed. This ``__init__`` holds no
+logic: it re-exports the public names, and the plugin manager registers it (it
+carries ``register_parsers``).
 """
 
 from seedwatch.plugins.builtin.rss.entries import body_text, feed_date

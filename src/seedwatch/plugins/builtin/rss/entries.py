@@ -1,16 +1,17 @@
 """feedparser's entries read as ``Entry`` records: dates keeping the
 publisher's offset, titles and names on one line, bodies as plain text,
 links resolved against the feed's base, authors (an Atom feed's for entries
-without their own), tags."""
+without their own; RSS author text made a name by ``authors``), tags."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from seedwatch.plugins.builtin.jsonfeed import Entry
+from seedwatch.plugins.builtin.rss.authors import author_name
 from seedwatch.text import clean_text, html_to_text
 from seedwatch.urls import join
 
@@ -100,16 +101,36 @@ def resolve(url: str | None, base: str) -> str | None:
 
 
 def _names(people: object) -> list[str]:
+    """The names of feedparser's people (an address alone is no name)."""
     if not isinstance(people, list):
         return []
+    raw = [
+        person.get("name") or person.get("email") for person in people if isinstance(person, dict)
+    ]
+    return _clean_names(raw)
+
+
+def _clean_names(raw: Iterable[object]) -> list[str]:
     names = []
-    for person in people:
-        if not isinstance(person, dict):
-            continue
-        name = person.get("name") or person.get("email")
-        if isinstance(name, str) and name.strip():
+    for value in raw:
+        name = author_name(value) if isinstance(value, str) else None
+        if name:
             names.append(one_line(name, "text/html"))
     return [n for n in names if n]
+
+
+def _entry_authors(entry: dict[str, Any], is_atom: bool) -> list[str]:
+    """An entry's author names. One RSS author element is read from its own
+    text (feedparser keeps it as ``author``): feedparser's split of
+    ``email (Name)`` is unreliable (see ``authors``)."""
+    people = dict.get(entry, "authors")
+    raw = dict.get(entry, "author")
+    if not is_atom and isinstance(people, list) and len(people) == 1 and isinstance(raw, str):
+        return _clean_names([raw])
+    names = _names(people)
+    if not names and isinstance(raw, str):
+        names = _clean_names([raw])
+    return names
 
 
 def _best_body(entry: Mapping[str, Any]) -> tuple[str | None, bool]:
@@ -157,10 +178,7 @@ def read_entries(result: Mapping[str, Any], base: str) -> Iterator[Entry]:
             title = one_line(title, detail.get("type")) or None
         else:
             title = None
-        authors = _names(dict.get(entry, "authors"))
-        if not authors:
-            author = dict.get(entry, "author")
-            authors = [one_line(author, "text/html")] if isinstance(author, str) else []
+        authors = _entry_authors(entry, is_atom)
         body, is_html = _best_body(entry)
         guid = dict.get(entry, "id")
         comments = dict.get(entry, "comments")
