@@ -13,7 +13,6 @@ import hashlib
 import re
 import unicodedata
 
-import lxml.html
 from lxml import etree
 
 # Typographic punctuation mapped to ASCII before fingerprinting. NFKC already
@@ -144,6 +143,23 @@ _DROP = frozenset(
 _CELL = frozenset(("td", "th"))
 
 
+# Parsed without lxml.html's element classes: the walk below reads only tags,
+# text and attributes, and the class look-up per element was a fifth of its
+# time. The same libxml2 HTML parser, so the same tree.
+_HTML_PARSER = etree.HTMLParser()
+# What the walk does with an element, by tag (anything else: inline).
+_INLINE, _BLOCKY, _LIST_ITEM, _BREAK, _IMAGE, _CELL_KIND, _PRE = range(7)
+_KIND = {
+    **dict.fromkeys(_BLOCK, _BLOCKY),
+    "li": _LIST_ITEM,
+    "br": _BREAK,
+    "img": _IMAGE,
+    "td": _CELL_KIND,
+    "th": _CELL_KIND,
+    "pre": _PRE,
+}
+
+
 def html_to_text(html: str | bytes, *, drop: frozenset[str] = _DROP) -> str:
     """Plain text of an HTML fragment or page: block elements become paragraphs
     separated by a blank line, ``<br>`` a line break, ``<pre>`` keeps its lines,
@@ -153,58 +169,100 @@ def html_to_text(html: str | bytes, *, drop: frozenset[str] = _DROP) -> str:
     if not html.strip():
         return ""
     try:
-        root = lxml.html.fragment_fromstring(markup_safe(html), create_parent="div")
+        root = _fragment(markup_safe(html))
     except (etree.ParserError, ValueError):
         return clean_text(html)
     return element_to_text(root, drop=drop)
 
 
-def element_to_text(root: lxml.html.HtmlElement, *, drop: frozenset[str] = _DROP) -> str:
-    """Plain text of a parsed element (see ``html_to_text``)."""
+_FULL_PAGE = re.compile(r"^\s*<(?:html|!doctype)", re.IGNORECASE)
+
+
+def _fragment(html: str) -> etree._Element:
+    """What ``lxml.html.fragment_fromstring(html, create_parent="div")`` gives,
+    built with a plain parser: a ``div`` holding the body's leading text (when
+    not blank) and its elements."""
+    if not _FULL_PAGE.match(html):
+        html = f"<html><body>{html}</body></html>"
+    page = etree.fromstring(html, _HTML_PARSER)
+    if page is None:
+        raise etree.ParserError("Document is empty")
+    bodies = [e for e in page if e.tag == "body"]
+    if len(bodies) != 1:
+        raise etree.ParserError(f"{len(bodies)} bodies in an HTML fragment")
+    body = bodies[0]
+    root = _HTML_PARSER.makeelement("div")
+    if body.text and body.text.strip():
+        root.text = body.text
+    root.extend(body)
+    return root
+
+
+def element_to_text(root: etree._Element, *, drop: frozenset[str] = _DROP) -> str:
+    """Plain text of a parsed element (see ``html_to_text``); its tail too."""
     blocks: list[str] = []
     current: list[str] = []
+    add = current.append
+    kinds = _KIND
 
     def flush() -> None:
+        if not current:
+            return
         text = "".join(current)
         current.clear()
-        lines = [_WS.sub(" ", line).strip() for line in text.split("\n")]
-        joined = "\n".join(line for line in lines if line)
+        # " ".join(x.split()) is _WS.sub(" ", x).strip() without a regex: both
+        # take whitespace as str.isspace() does.
+        if "\n" in text:
+            joined = "\n".join(
+                line for line in (" ".join(x.split()) for x in text.split("\n")) if line
+            )
+        else:
+            joined = " ".join(text.split())
         if joined:
             blocks.append(joined)
 
     def walk(el: etree._Element) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        tag = tag.rsplit("}", 1)[-1].lower()
-        if tag in drop or not isinstance(el.tag, str):
+        tag = el.tag
+        if type(tag) is not str:
             # comments and processing instructions: skip them, keep their tail
             if el.tail:
-                current.append(el.tail)
+                add(el.tail)
             return
-        if tag == "pre":
+        if "}" in tag:
+            tag = tag.rsplit("}", 1)[-1]
+        tag = tag.lower()
+        if tag in drop:
+            if el.tail:
+                add(el.tail)
+            return
+        kind = kinds.get(tag, _INLINE)
+        if kind == _PRE:
             flush()
             code = "".join(str(t) for t in el.itertext()).strip("\n")
             if code.strip():
                 blocks.append(code.rstrip())
         else:
-            block = tag in _BLOCK
+            block = kind in (_BLOCKY, _LIST_ITEM)
             if block:
                 flush()
-            if tag == "li":
-                current.append("- ")
-            if tag == "br":
-                current.append("\n")
-            if tag == "img" and el.get("alt"):
-                current.append(el.get("alt", ""))
+                if kind == _LIST_ITEM:
+                    add("- ")
+            elif kind == _BREAK:
+                add("\n")
+            elif kind == _IMAGE:
+                alt = el.get("alt")
+                if alt:
+                    add(alt)
             if el.text:
-                current.append(el.text)
+                add(el.text)
             for child in el:
                 walk(child)
-            if tag in _CELL:
-                current.append(" ")
+            if kind == _CELL_KIND:
+                add(" ")
             if block:
                 flush()
         if el.tail:
-            current.append(el.tail)
+            add(el.tail)
 
     walk(root)
     flush()
