@@ -12,6 +12,7 @@ import yaml
 
 from seedwatch import Document, ParseError, Parser, hookimpl
 from seedwatch.corpus import (
+    BATCH_FILES,
     CorpusConflict,
     file_name,
     next_free_seq,
@@ -19,6 +20,7 @@ from seedwatch.corpus import (
     render,
     scan,
     write_atomic,
+    write_batch,
 )
 from seedwatch.daemon.indexer import read_corpus_file
 from seedwatch.models import Item, Quote, ThreadRef
@@ -74,6 +76,35 @@ def test_write_is_atomic_idempotent_and_never_replaces(tmp_path: Path) -> None:
         write_atomic(tmp_path, "000_aaaaaaaaaaaaaaaa.txt", "two\n")
     assert (tmp_path / "000_aaaaaaaaaaaaaaaa.txt").read_text() == "one\n"
     assert [p.name for p in tmp_path.iterdir()] == ["000_aaaaaaaaaaaaaaaa.txt"]
+
+
+def test_batch_write_is_atomic_idempotent_and_never_replaces(tmp_path: Path) -> None:
+    names = [f"{n:03d}_{n:016x}.txt" for n in range(BATCH_FILES + 3)]  # two chunks
+    write_batch(tmp_path, [(name, f"text {name}\n") for name in names])
+    write_batch(tmp_path, [(names[0], f"text {names[0]}\n")])  # a retried write: fine
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+    assert (tmp_path / names[-1]).read_text() == f"text {names[-1]}\n"
+    fresh = "999_ffffffffffffffff.txt"
+    with pytest.raises(CorpusConflict):
+        write_batch(tmp_path, [(fresh, "new\n"), (names[1], "other\n")])
+    # Nothing of the failed batch is linked, nothing temporary is left.
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+    assert (tmp_path / names[1]).read_text() == f"text {names[1]}\n"
+
+
+def test_corpus_sink_writes_its_batch_at_flush(tmp_path: Path) -> None:
+    from seedwatch.contracts import Accepted
+    from seedwatch.plugins.builtin.corpus_sink import CorpusSink
+
+    sink = CorpusSink()
+    sink.configure({"path": str(tmp_path)})
+    item = Item(key="k", text="Body.", parser="plaintext")
+    entry = Accepted(item, 1, "001_0000000000000001.txt", "Body.\n", datetime.now(UTC), {})
+    sink.write(entry)
+    sink.write(entry)  # the same entry twice in a batch: written once
+    assert list(tmp_path.iterdir()) == []
+    sink.flush()
+    assert [p.read_text() for p in tmp_path.iterdir()] == ["Body.\n"]
 
 
 def test_temporary_files_of_a_killed_writer_are_swept(tmp_path: Path) -> None:

@@ -2,8 +2,10 @@
 
 File names and contents come from the state (``Accepted.name`` and
 ``Accepted.rendered``), so a write retried after a crash produces the very
-same file; ``seedwatch.corpus.write_atomic`` makes it atomic and never
-replaces an existing file.
+same file. ``write`` only collects; ``flush`` writes the batch with
+``seedwatch.corpus.write_batch``: atomic, never replacing an existing file,
+one flush to disk for the lot (the pipeline calls ``flush`` after each batch
+and marks the entries written only after it returns).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from seedwatch.contracts import Accepted, Sink
-from seedwatch.corpus import sweep_temporary, sync_folder, write_atomic
+from seedwatch.corpus import sweep_temporary, write_batch
 from seedwatch.errors import ConfigError
 from seedwatch.folders import ensure_folder
 from seedwatch.hookspecs import hookimpl
@@ -24,7 +26,7 @@ class CorpusSink(Sink):
 
     def __init__(self) -> None:
         self.folder: Path | None = None
-        self.dirty = False
+        self.batch: list[tuple[str, str]] = []
 
     def configure(self, options: Mapping[str, Any]) -> None:
         path = options.get("path") or options.get("corpus_path")
@@ -39,13 +41,12 @@ class CorpusSink(Sink):
     def write(self, entry: Accepted) -> None:
         if self.folder is None:
             raise ConfigError("sink 'corpus' used before it was configured")
-        write_atomic(self.folder, entry.name, entry.rendered, sync_dir=False)
-        self.dirty = True
+        self.batch.append((entry.name, entry.rendered))
 
     def flush(self) -> None:
-        if self.folder is not None and self.dirty:
-            sync_folder(self.folder)  # one directory fsync per batch of files
-            self.dirty = False
+        batch, self.batch = self.batch, []
+        if self.folder is not None and batch:
+            write_batch(self.folder, batch)
 
 
 @hookimpl
