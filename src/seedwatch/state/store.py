@@ -38,6 +38,7 @@ from seedwatch.state.dedup import (
     record,
 )
 from seedwatch.state.dedup.layers import identity
+from seedwatch.state.dedup.prescreen import Prescreen
 from seedwatch.state.dialect import Dialect, parse_url
 from seedwatch.state.schema import corpus_files, items, sources
 from seedwatch.state.source_state import PollRecord, SourceState
@@ -206,8 +207,9 @@ class Store:
         out: list[tuple[Verdict, Accepted | None]] = []
         rejected: list[str] = []
         self.dialect.begin_admission(conn, keys)
+        screen = Prescreen(conn, [cand for _, _, cand in chunk], self.dedup, self.layers)
         for item, fetched, cand in chunk:
-            verdict = judge(conn, cand, self.dedup, self.layers)
+            verdict = screen.verdict(cand) or judge(conn, cand, self.dedup, self.layers)
             if not verdict.accepted:
                 rejected.append(verdict.layer)
                 out.append((verdict, None))
@@ -228,6 +230,7 @@ class Store:
                 fetched=fetched,
             )
             record(conn, [(inserted, cand)])
+            screen.recorded(cand)
             # The file is ours: the indexer must not read it back as a found file.
             conn.execute(
                 insert(corpus_files).values(
