@@ -66,11 +66,12 @@ class Dialect(Protocol):
     def begin_admission(self, conn: Connection, keys: Sequence[int]) -> None:
         """Take an admit transaction's locks before it judges anything."""
 
-    def reserve_seq(self, conn: Connection) -> int:
-        """The next corpus sequence number, inside the admit transaction."""
+    def reserve_seqs(self, conn: Connection, count: int) -> list[int]:
+        """The next ``count`` corpus sequence numbers, ascending, in one statement,
+        inside the admit transaction."""
 
     def peek_seq(self, conn: Connection) -> int:
-        """The number the next ``reserve_seq`` would give."""
+        """The number the next ``reserve_seqs`` would give first."""
 
     def ensure_seq_at_least(self, conn: Connection, value: int) -> None:
-        """Make ``reserve_seq`` hand out nothing below ``value``."""
+        """Make ``reserve_seqs`` hand out nothing below ``value``."""

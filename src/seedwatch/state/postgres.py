@@ -125,13 +125,17 @@ def session_lock(engine: Engine, name: str) -> Iterator[None]:
 # -- the corpus sequence ----------------------------------------------------------
 
 
-def next_seq(conn: Connection) -> int:
-    """The next corpus sequence number; the caller holds ``share_sequence``."""
-    return int(conn.execute(text(f"SELECT nextval('{SEQUENCE}')")).scalar_one())
+def next_seqs(conn: Connection, count: int) -> list[int]:
+    """The next ``count`` corpus sequence numbers, ascending (another node's may
+    fall between them); the caller holds ``share_sequence``."""
+    rows = conn.execute(
+        text(f"SELECT nextval('{SEQUENCE}') FROM generate_series(1, :n)"), {"n": count}
+    ).scalars()
+    return sorted(int(value) for value in rows)
 
 
 def peek_seq(conn: Connection) -> int:
-    """The number the next ``next_seq`` would give."""
+    """The number the next ``next_seqs`` would give first."""
     row = conn.execute(text(f"SELECT last_value, is_called FROM {SEQUENCE}")).one()
     return int(row.last_value) + 1 if row.is_called else int(row.last_value)
 
@@ -222,8 +226,8 @@ class PostgresDialect:
         share_sequence(conn)
         xact_lock(conn, keys)
 
-    def reserve_seq(self, conn: Connection) -> int:
-        return next_seq(conn)
+    def reserve_seqs(self, conn: Connection, count: int) -> list[int]:
+        return next_seqs(conn, count)
 
     def peek_seq(self, conn: Connection) -> int:
         return peek_seq(conn)

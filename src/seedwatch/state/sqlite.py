@@ -72,17 +72,17 @@ class SQLiteDialect:
     def begin_admission(self, conn: Connection, keys: Sequence[int]) -> None:
         """Nothing to lock: the transaction holds the database lock."""
 
-    def reserve_seq(self, conn: Connection) -> int:
+    def reserve_seqs(self, conn: Connection, count: int) -> list[int]:
         row = conn.execute(
             update(counters)
             .where(counters.c.name == CORPUS_SEQ)
-            .values(value=counters.c.value + 1)
+            .values(value=counters.c.value + count)
             .returning(counters.c.value)
         ).first()
         if row is None:
-            conn.execute(insert(counters).values(name=CORPUS_SEQ, value=1))
-            return 0
-        return int(row[0]) - 1
+            conn.execute(insert(counters).values(name=CORPUS_SEQ, value=count))
+            return list(range(count))
+        return list(range(int(row[0]) - count, int(row[0])))
 
     def peek_seq(self, conn: Connection) -> int:
         value = conn.execute(select(counters.c.value).where(counters.c.name == CORPUS_SEQ)).scalar()

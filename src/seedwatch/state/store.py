@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -208,42 +209,80 @@ class Store:
         rejected: list[str] = []
         self.dialect.begin_admission(conn, keys)
         screen = Prescreen(conn, [cand for _, _, cand in chunk], self.dedup, self.layers)
+        # Accepted items are recorded together (a few statements for all of
+        # them), and always before judge asks the state about a later item.
+        waiting: list[_Waiting] = []
         for item, fetched, cand in chunk:
-            verdict = screen.verdict(cand) or judge(conn, cand, self.dedup, self.layers)
+            verdict = screen.verdict(cand)
+            if verdict is None:
+                self._record(conn, waiting, out, created)
+                verdict = judge(conn, cand, self.dedup, self.layers)
             if not verdict.accepted:
                 rejected.append(verdict.layer)
                 out.append((verdict, None))
                 continue
-            seq = self.dialect.reserve_seq(conn)
-            name = file_name(seq, item.text)
             rendered = render(item, fetched, verdict.revision_of)
-            inserted = _insert_item(
-                conn,
-                cand,
-                seq,
-                name,
-                "pending",
-                created,
-                rendered=rendered,
-                item_json=json.dumps(item.to_json(), ensure_ascii=False),
-                revision_of=verdict.revision_of,
-                fetched=fetched,
-            )
-            record(conn, [(inserted, cand)])
+            waiting.append(_Waiting(len(out), item, fetched, cand, verdict, rendered))
+            out.append((verdict, None))  # the entry comes when it is recorded
             screen.recorded(cand)
-            # The file is ours: the indexer must not read it back as a found file.
-            conn.execute(
-                insert(corpus_files).values(
-                    name=name, seq=seq, size=len(rendered.encode()), items=1, indexed=created
-                )
-            )
-            extra = {"revision_of": verdict.revision_of} if verdict.revision_of else {}
-            out.append((verdict, Accepted(item, seq, name, rendered, fetched, extra)))
+        self._record(conn, waiting, out, created)
         # Counted last and in name order: concurrent admits (PostgreSQL) then
         # lock the counter rows in one order and cannot deadlock on them.
         for layer in sorted(rejected):
             count_rejection(conn, layer)
         return out
+
+    def _record(
+        self,
+        conn: Connection,
+        waiting: list[_Waiting],
+        out: list[tuple[Verdict, Accepted | None]],
+        created: datetime,
+    ) -> None:
+        """Reserve sequence numbers for the waiting accepted items, in order, and
+        record them with their index rows and corpus file rows."""
+        if not waiting:
+            return
+        seqs = self.dialect.reserve_seqs(conn, len(waiting))
+        names = [file_name(seq, w.item.text) for seq, w in zip(seqs, waiting, strict=True)]
+        ids = _insert_items(
+            conn,
+            [
+                _item_row(
+                    w.cand,
+                    seq,
+                    name,
+                    "pending",
+                    created,
+                    rendered=w.rendered,
+                    item_json=json.dumps(w.item.to_json(), ensure_ascii=False),
+                    revision_of=w.verdict.revision_of,
+                    fetched=w.fetched,
+                )
+                for w, seq, name in zip(waiting, seqs, names, strict=True)
+            ],
+        )
+        record(conn, [(item_id, w.cand) for item_id, w in zip(ids, waiting, strict=True)])
+        # The files are ours: the indexer must not read them back as found files.
+        conn.execute(
+            insert(corpus_files),
+            [
+                {
+                    "name": name,
+                    "seq": seq,
+                    "size": len(w.rendered.encode()),
+                    "items": 1,
+                    "indexed": created,
+                }
+                for w, seq, name in zip(waiting, seqs, names, strict=True)
+            ],
+        )
+        for w, seq, name in zip(waiting, seqs, names, strict=True):
+            revision_of = w.verdict.revision_of
+            extra = {"revision_of": revision_of} if revision_of else {}
+            entry = Accepted(w.item, seq, name, w.rendered, w.fetched, extra)
+            out[w.index] = (w.verdict, entry)
+        waiting.clear()
 
     def mark_written(self, seqs: Iterable[int]) -> None:
         seqs = list(seqs)
@@ -290,12 +329,9 @@ class Store:
         at = now()
         self.dedup_layout()
         with self.engine.begin() as conn:
-            recorded = []
-            for item in found:
-                cand = self._candidate(item)
-                inserted = _insert_item(conn, cand, seq, name, "indexed", at)
-                recorded.append((inserted, cand))
-            record(conn, recorded)
+            cands = [self._candidate(item) for item in found]
+            ids = _insert_items(conn, [_item_row(c, seq, name, "indexed", at) for c in cands])
+            record(conn, list(zip(ids, cands, strict=True)))
             conn.execute(
                 insert(corpus_files).values(
                     name=name, seq=seq, size=size, items=len(found), indexed=at
@@ -318,38 +354,49 @@ class Store:
         }
 
 
-def _insert_item(
-    conn: Connection,
-    cand: Candidate,
-    seq: int,
-    name: str,
-    status: str,
-    created: datetime,
-    **extra: Any,
-) -> int:
-    """Insert an item's row (its identity and fingerprints); returns its id."""
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    """An accepted item of an admit batch not recorded yet; ``index`` is its
+    place in the batch's outcomes."""
+
+    index: int
+    item: Item
+    fetched: datetime
+    cand: Candidate
+    verdict: Verdict
+    rendered: str
+
+
+def _item_row(
+    cand: Candidate, seq: int, name: str, status: str, created: datetime, **extra: Any
+) -> dict[str, Any]:
+    """An item's row: its identity and fingerprints."""
     item = cand.item
-    return int(
-        conn.execute(
-            insert(items)
-            .values(
-                key=item.key,
-                source_id=item.source,
-                guid=item.guid,
-                canonical_url=cand.canonical_url,
-                fingerprint=cand.fingerprint,
-                words=cand.words,
-                title=item.title,
-                seq=seq,
-                name=name,
-                status=status,
-                parser=item.parser,
-                created=created,
-                **extra,
-            )
-            .returning(items.c.id)
-        ).scalar_one()
-    )
+    return {
+        "key": item.key,
+        "source_id": item.source,
+        "guid": item.guid,
+        "canonical_url": cand.canonical_url,
+        "fingerprint": cand.fingerprint,
+        "words": cand.words,
+        "title": item.title,
+        "seq": seq,
+        "name": name,
+        "status": status,
+        "parser": item.parser,
+        "created": created,
+        **extra,
+    }
+
+
+def _insert_items(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert item rows in one statement; their ids, in the rows' order."""
+    if len(rows) == 1:
+        return [
+            int(conn.execute(insert(items).values(**rows[0]).returning(items.c.id)).scalar_one())
+        ]
+    result = conn.execute(insert(items).returning(items.c.id, sort_by_parameter_order=True), rows)
+    return [int(item_id) for item_id in result.scalars()]
 
 
 def dialect_for(url: str) -> Dialect:

@@ -7,9 +7,12 @@
   by the first 64 bits of its fingerprint (DESIGN.md's normalisation);
 - a MinHash signature over word shingles, cut into LSH bands.
 
-The MinHash comes from datasketch (``affine32`` scheme, seed 1, pinned so
-that stored signatures stay comparable across datasketch releases); the
-signature shape (``Layout``) is fixed when a state is created.
+The MinHash is datasketch's ``affine32`` scheme with seed 1, computed here
+with numpy (``Permutations``): the same values datasketch 2.0 gives (a test
+compares them), owned by us so that stored signatures stay comparable
+whatever datasketch does next, and without importing datasketch (and scipy)
+on the ingest path. The signature shape (``Layout``) is fixed when a state
+is created.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ Signature = npt.NDArray[np.uint32]
 _WORD = re.compile(r"\w+")
 
 if TYPE_CHECKING:
-    from datasketch import MinHash, MinHashLSH
+    from datasketch import MinHashLSH
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +76,35 @@ class Layout:
         )
 
 
-@lru_cache(maxsize=8)
-def _template(num_perm: int) -> MinHash:
-    # Drawing the permutations is the costly part of making a MinHash; every
-    # signature of a layout shares them. datasketch is imported here, not at
-    # the top: importing it loads scipy (half a second), which commands that
-    # judge nothing (status, parse, config check) should not pay.
-    from datasketch import MinHash
+@dataclass(frozen=True)
+class Permutations:
+    """The ``affine32`` permutations of ``num_perm`` hash functions: ``h -> a*h + b``
+    modulo 2**32 (``a`` odd), drawn as datasketch 2.0 draws them from seed 1."""
 
-    return MinHash(num_perm=num_perm, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
+    a: Signature
+    b: Signature
+
+    @classmethod
+    @lru_cache(maxsize=8)
+    def of(cls, num_perm: int) -> Permutations:
+        gen = np.random.RandomState(MINHASH_SEED)
+        a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+        b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+        return cls(a, b)
+
+
+def _fmix32(hv: Signature) -> Signature:
+    """MurmurHash3's 32-bit finalizer (the scheme's pre-mix); wraps modulo 2**32."""
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    return hv ^ (hv >> np.uint32(16))
+
+
+def _sha1_32(data: bytes) -> int:
+    """The first four bytes of SHA-1, little-endian (datasketch's ``sha1_hash32``)."""
+    return int.from_bytes(hashlib.sha1(data).digest()[:4], "little")
 
 
 def shingles(normalized: str, size: int) -> set[bytes]:
@@ -98,12 +121,11 @@ def signature(normalized: str, layout: Layout) -> Signature | None:
     grams = shingles(normalized, layout.shingle)
     if not grams:
         return None
-    from datasketch import MinHash
-
-    template = _template(layout.num_perm)
-    minhash = MinHash(seed=MINHASH_SEED, permutations=template.permutations, scheme=MINHASH_SCHEME)
-    minhash.update_batch(grams)
-    return np.asarray(minhash.hashvalues, dtype=np.uint32)
+    perms = Permutations.of(layout.num_perm)
+    hashed = np.fromiter((_sha1_32(g) for g in grams), dtype=np.uint32, count=len(grams))
+    mixed = _fmix32(hashed).reshape(-1, 1)
+    values: Signature = (mixed * perms.a + perms.b).min(axis=0)
+    return values
 
 
 def band_keys(sig: Signature, layout: Layout) -> list[tuple[int, int]]:

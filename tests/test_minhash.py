@@ -1,0 +1,51 @@
+"""Our MinHash is datasketch 2.0's ``affine32`` MinHash, value for value: states
+recorded with either compare alike. Texts are the seeds' and the fixture feeds'."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datasketch import MinHash
+
+from seedwatch.models import Document
+from seedwatch.plugins.builtin.rss import RssParser
+from seedwatch.state.dedup.features import (
+    MINHASH_SCHEME,
+    MINHASH_SEED,
+    Layout,
+    shingles,
+    signature,
+)
+from seedwatch.text import normalize
+
+DATA = Path(__file__).parent / "data"
+
+
+def texts() -> list[str]:
+    out = [p.read_text(encoding="utf-8") for p in sorted((DATA / "seeds").iterdir())]
+    fetched = datetime(2026, 11, 21, tzinfo=UTC)
+    for path in sorted((DATA / "feeds").glob("rss2_*.xml"))[:6]:
+        doc = Document(url=path.resolve().as_uri(), content=path.read_bytes(), fetched=fetched)
+        out.extend(item.text for item in RssParser().parse(doc))
+    out.append("one")  # a single word: one shingle
+    return out
+
+
+@pytest.mark.parametrize("num_perm", [64, 128, 256])
+def test_signatures_are_datasketchs(num_perm: int) -> None:
+    layout = Layout.choose(num_perm, 3, 0.8, None)
+    for text in texts():
+        normalized = normalize(text)
+        reference = MinHash(num_perm=num_perm, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
+        reference.update_batch(shingles(normalized, layout.shingle))
+        ours = signature(normalized, layout)
+        assert ours is not None
+        assert ours.dtype == np.uint32
+        assert np.array_equal(ours, np.asarray(reference.hashvalues, dtype=np.uint32))
+
+
+def test_a_text_without_words_has_no_signature() -> None:
+    assert signature(normalize(" ... "), Layout.choose(128, 3, 0.8, None)) is None
