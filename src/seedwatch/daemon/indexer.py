@@ -30,6 +30,9 @@ from seedwatch.state.store import Store
 from seedwatch.text import clean_text
 
 log = logging.getLogger("seedwatch.indexer")
+# Files (or items: seed 000 alone holds hundreds) recorded per transaction.
+BATCH_FILES = 200
+BATCH_ITEMS = 2000
 
 
 @dataclass
@@ -98,6 +101,13 @@ def _cleaned(items: list[Item], path: Path) -> list[Item]:
     return kept
 
 
+def _record(store: Store, batch: list[tuple[str, int, int, list[Item]]]) -> None:
+    if batch:
+        store.index_files(batch)
+        for name, _seq, _size, items in batch:
+            log.info("indexed %s: %d item(s)", name, len(items))
+
+
 def index_corpus(registry: Registry, store: Store, folder: Path) -> IndexReport:
     with store.exclusive("corpus-index"):
         return _index(registry, store, folder)
@@ -124,6 +134,10 @@ def _index(registry: Registry, store: Store, folder: Path) -> IndexReport:
     report = IndexReport()
     files = scan(folder)
     known = store.indexed_files()
+    # Recorded a batch at a time (one transaction each): a stop in between
+    # loses nothing, the next run indexes the files not recorded yet.
+    batch: list[tuple[str, int, int, list[Item]]] = []
+    held = 0
     for entry in files:
         if entry.path.name in known:
             report.skipped += 1
@@ -140,11 +154,15 @@ def _index(registry: Registry, store: Store, folder: Path) -> IndexReport:
             )
             report.unreadable += 1
             continue
-        store.index_file(entry.path.name, entry.seq, size, items)
+        batch.append((entry.path.name, entry.seq, size, items))
+        held += len(items)
         report.files += 1
         report.items += len(items)
         report.bytes += size
-        log.info("indexed %s: %d item(s)", entry.path.name, len(items))
+        if len(batch) >= BATCH_FILES or held >= BATCH_ITEMS:
+            _record(store, batch)
+            batch, held = [], 0
+    _record(store, batch)
     if files:
         store.ensure_seq_at_least(files[-1].seq + 1)
     return report

@@ -326,16 +326,30 @@ class Store:
 
     def index_file(self, name: str, seq: int, size: int, found: Sequence[Item]) -> None:
         """Record a corpus file found on disk and the items it holds."""
+        self.index_files([(name, seq, size, found)])
+
+    def index_files(self, files: Sequence[tuple[str, int, int, Sequence[Item]]]) -> None:
+        """Record corpus files found on disk, ``(name, seq, size, items)`` each,
+        and their items, in one transaction (a few statements for them all)."""
         at = now()
         self.dedup_layout()
+        rows: list[dict[str, Any]] = []
+        cands: list[Candidate] = []
+        for name, seq, _size, found in files:
+            for item in found:
+                cand = self._candidate(item)
+                cands.append(cand)
+                rows.append(_item_row(cand, seq, name, "indexed", at))
         with self.engine.begin() as conn:
-            cands = [self._candidate(item) for item in found]
-            ids = _insert_items(conn, [_item_row(c, seq, name, "indexed", at) for c in cands])
-            record(conn, list(zip(ids, cands, strict=True)))
+            if rows:
+                ids = _insert_items(conn, rows)
+                record(conn, list(zip(ids, cands, strict=True)))
             conn.execute(
-                insert(corpus_files).values(
-                    name=name, seq=seq, size=size, items=len(found), indexed=at
-                )
+                insert(corpus_files),
+                [
+                    {"name": name, "seq": seq, "size": size, "items": len(found), "indexed": at}
+                    for name, seq, size, found in files
+                ],
             )
 
     def stats(self) -> dict[str, int]:
