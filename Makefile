@@ -55,8 +55,9 @@ fuzz: $(VENV)/.installed-test
 	SEEDWATCH_FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) -m pytest tests/test_fuzz_parsers.py \
 	  -p no:cacheprovider -o timeout=0 -q
 
+# Every benchmark, then one summary table (about ten minutes on 2 cores).
 bench: $(VENV)/.installed-test
-	$(PY) bench/parse_feeds.py
+	$(PY) bench/all.py
 
 # uv.lock must match pyproject.toml: one line says so when it does not.
 lock-check: | $(UV)

@@ -254,6 +254,13 @@ def main() -> None:
             f"{a.disk / a.size:>6.0f} B | {a.memory / 2**20:>5.0f} MB | "
             f"{b.memory / 2**20:>9.0f} MB"
         )
+    last, base = mine[-1], theirs[-1]
+    print(
+        f"summary\tdedup\tp50 {statistics.median(last.latencies):.2f} ms, "
+        f"p99 {percentile(last.latencies, 0.99):.2f} ms at {last.size}\t"
+        f"{statistics.median(last.latencies) / statistics.median(base.latencies):.1f}x "
+        f"datasketch in memory\ttarget p99 <= 2 ms at 1M"
+    )
     for a, b in zip(mine, theirs, strict=True):
         if a.missed or b.missed:
             print(f"near copies missed at {a.size}: ours {a.missed}, baseline {b.missed}")

@@ -83,6 +83,10 @@ def main() -> None:
             f"{name:<34} {n:>7} {secs:>8.2f} {n / secs:>9.0f} {secs / base_s:>8.1f} "
             f"{rss_kb / 1024:>8.0f} MB"
         )
+    print(
+        f"summary\tingest\t{full_n / full_s:.0f} items/s\t{full_s / base_s:.1f}x the parse"
+        f"\ttarget >= 1000 items/s, <= 2x"
+    )
 
 
 if __name__ == "__main__":

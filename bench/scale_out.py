@@ -130,6 +130,10 @@ def main() -> None:
             f"{name:<28} {took:>8.2f} {args.sources / took:>8.1f} "
             f"{expected / took:>8.0f} {base / took:>8.2f}x"
         )
+    print(
+        f"summary\tscale_out\t{expected / rows[1][1]:.0f} items/s on PostgreSQL, 1 process\t"
+        f"{base / rows[1][1]:.2f}x SQLite, 1 process\ttarget >= 0.9x"
+    )
 
 
 if __name__ == "__main__":
