@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import BigInteger, Connection, String, cast, literal, null, select, union_all
 
 from seedwatch.contracts import Verdict
 from seedwatch.state.dedup.features import Candidate
@@ -39,6 +39,21 @@ _CHUNK = 500  # values per IN (...): well under every database's parameter limit
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
+
+
+def _grouped(parts: Sequence[tuple[int, Any]]) -> Iterable[list[Any]]:
+    """Queries grouped so that each group binds at most ``_CHUNK`` values or is
+    one query alone."""
+    group: list[Any] = []
+    held = 0
+    for size, query in parts:
+        if group and held + size > _CHUNK:
+            yield group
+            group, held = [], 0
+        group.append(query)
+        held += size
+    if group:
+        yield group
 
 
 class Prescreen:
@@ -66,70 +81,53 @@ class Prescreen:
         if self.enabled and cands:
             self._load(conn, cands)
 
-    def _select(self, conn: Connection, query: Any, values: Iterable[Any]) -> list[Any]:
-        ordered = sorted(set(values))
-        rows: list[Any] = []
-        for chunk in _chunks(ordered):
-            rows.extend(conn.execute(query(chunk)).all())
-        return rows
-
     def _load(self, conn: Connection, cands: Sequence[Candidate]) -> None:
+        """Everything in one query (a ``UNION ALL`` of one ``IN`` per kind of value)
+        for a small batch; a few for a large one: one round trip, not six."""
         wanted = set(self.layers)
-        if identity in wanted:
-            self.keys.update(
-                r.key
-                for r in self._select(
-                    conn,
-                    lambda c: select(items.c.key).where(items.c.key.in_(c)),
-                    (cand.item.key for cand in cands),
-                )
-            )
-            self.guids.update(
-                (r.source_id, r.guid)
-                for r in self._select(
-                    conn,
-                    lambda c: select(items.c.source_id, items.c.guid).where(items.c.guid.in_(c)),
-                    (cand.item.guid for cand in cands if cand.item.guid and cand.item.source),
-                )
-            )
-            self.urls.update(
-                r.canonical_url
-                for r in self._select(
-                    conn,
-                    lambda c: select(items.c.canonical_url).where(items.c.canonical_url.in_(c)),
-                    (cand.canonical_url for cand in cands if cand.canonical_url),
-                )
-            )
         judged = [cand for cand in cands if cand.words >= self.settings.min_words]
+        asked: list[tuple[str, Any, Any, Any, list[Any]]] = []  # kind, s1, s2, n columns, values
+        if identity in wanted:
+            asked.append(("key", items.c.key, None, None, [c.item.key for c in cands]))
+            guids = [c.item.guid for c in cands if c.item.guid and c.item.source]
+            asked.append(("guid", items.c.source_id, items.c.guid, None, guids))
+            urls = [c.canonical_url for c in cands if c.canonical_url]
+            asked.append(("url", items.c.canonical_url, None, None, urls))
         if exact in wanted:
-            self.fingerprints.update(
-                r.fingerprint
-                for r in self._select(
-                    conn,
-                    lambda c: select(items.c.fingerprint).where(items.c.fingerprint.in_(c)),
-                    (cand.fingerprint for cand in judged),
-                )
-            )
+            asked.append(("fp", items.c.fingerprint, None, None, [c.fingerprint for c in judged]))
         if containment in wanted or near in wanted:
-            self.units.update(
-                r.fp
-                for r in self._select(
-                    conn,
-                    lambda c: select(dedup_units.c.fp).where(dedup_units.c.fp.in_(c)).distinct(),
-                    (unit.key for cand in judged for unit in cand.units),
-                )
-            )
+            units = [unit.key for c in judged for unit in c.units]
+            asked.append(("unit", None, None, dedup_units.c.fp, units))
         if near in wanted:
-            self.buckets.update(
-                r.bucket
-                for r in self._select(
-                    conn,
-                    lambda c: (
-                        select(dedup_bands.c.bucket).where(dedup_bands.c.bucket.in_(c)).distinct()
-                    ),
-                    (bucket for cand in judged for _band, bucket in cand.bands),
-                )
-            )
+            buckets = [bucket for c in judged for _band, bucket in c.bands]
+            asked.append(("bucket", None, None, dedup_bands.c.bucket, buckets))
+        parts: list[tuple[int, Any]] = []
+        for kind, s1, s2, n, values in asked:
+            column = {"guid": items.c.guid}.get(kind, s1 if s1 is not None else n)
+            for chunk in _chunks(sorted(set(values))):
+                query = select(
+                    literal(kind).label("kind"),
+                    # Typed NULLs: PostgreSQL types a bare NULL of a UNION as text.
+                    (s1 if s1 is not None else cast(null(), String)).label("s1"),
+                    (s2 if s2 is not None else cast(null(), String)).label("s2"),
+                    (n if n is not None else cast(null(), BigInteger)).label("n"),
+                ).where(column.in_(chunk))
+                parts.append((len(chunk), query.distinct() if n is not None else query))
+        for group in _grouped(parts):
+            statement: Any = group[0] if len(group) == 1 else union_all(*group)
+            for kind, s1, s2, n in conn.execute(statement):
+                if kind == "key":
+                    self.keys.add(s1)
+                elif kind == "guid":
+                    self.guids.add((s1, s2))
+                elif kind == "url":
+                    self.urls.add(s1)
+                elif kind == "fp":
+                    self.fingerprints.add(s1)
+                elif kind == "unit":
+                    self.units.add(int(n))
+                else:
+                    self.buckets.add(int(n))
 
     def verdict(self, cand: Candidate) -> Verdict | None:
         """``NEW`` when no layer can match ``cand``; ``None``: ask ``judge``."""
