@@ -15,23 +15,22 @@ host and process, and a node sweeps only what a dead writer left.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import re
 import secrets
 import socket
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import yaml
 
 from seedwatch import safeyaml
+from seedwatch.durable import make_durable, sync_folder
 from seedwatch.errors import ItemValidationError, ParseError
 from seedwatch.models import Item, Quote, ThreadRef
 from seedwatch.text import fingerprint_hex
@@ -293,32 +292,6 @@ def sweep_temporary(folder: Path) -> int:
     return swept
 
 
-def sync_folder(folder: Path) -> None:
-    """fsync a folder, making the names linked into it durable."""
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def _syncfs() -> Callable[[int], int] | None:
-    """Linux's ``syncfs(2)``: one call makes every file written on the folder's
-    file system durable (what git's ``core.fsyncMethod = batch`` relies on
-    too); ``None`` elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        function = libc.syncfs
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_int]
-    function.restype = ctypes.c_int
-    return cast("Callable[[int], int]", function)
-
-
-_SYNCFS = _syncfs()
 # Files written, then made durable together: at most this many open at once.
 BATCH_FILES = 256
 
@@ -358,7 +331,7 @@ def _write_chunk(folder: Path, files: Sequence[tuple[str, str]]) -> None:
                 view = view[os.write(fd, view) :]
         if not staged:
             return
-        _make_durable(folder, [fd for _, _, _, fd in staged])
+        make_durable(folder, [fd for _, _, _, fd in staged])
         for tmp, final, data, _ in staged:
             try:
                 os.link(tmp, final)  # fails if the name is taken: no clobbering
@@ -372,18 +345,6 @@ def _write_chunk(folder: Path, files: Sequence[tuple[str, str]]) -> None:
                 os.close(fd)
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
-
-
-def _make_durable(folder: Path, fds: Sequence[int]) -> None:
-    if _SYNCFS is not None:
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            if _SYNCFS(dir_fd) == 0:
-                return
-        finally:
-            os.close(dir_fd)
-    for fd in fds:
-        os.fsync(fd)
 
 
 def write_atomic(folder: Path, name: str, content: str, *, sync_dir: bool = True) -> Path:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from seedwatch.state.dedup import (
 from seedwatch.state.dedup.layers import identity
 from seedwatch.state.dedup.prescreen import Prescreen
 from seedwatch.state.dialect import Dialect, parse_url
+from seedwatch.state.rows import Waiting, insert_items, item_row
 from seedwatch.state.schema import corpus_files, items, sources
 from seedwatch.state.source_state import PollRecord, SourceState
 
@@ -211,7 +211,7 @@ class Store:
         screen = Prescreen(conn, [cand for _, _, cand in chunk], self.dedup, self.layers)
         # Accepted items are recorded together (a few statements for all of
         # them), and always before judge asks the state about a later item.
-        waiting: list[_Waiting] = []
+        waiting: list[Waiting] = []
         for item, fetched, cand in chunk:
             verdict = screen.verdict(cand)
             if verdict is None:
@@ -222,7 +222,7 @@ class Store:
                 out.append((verdict, None))
                 continue
             rendered = render(item, fetched, verdict.revision_of)
-            waiting.append(_Waiting(len(out), item, fetched, cand, verdict, rendered))
+            waiting.append(Waiting(len(out), item, fetched, cand, verdict, rendered))
             out.append((verdict, None))  # the entry comes when it is recorded
             screen.recorded(cand)
         self._record(conn, waiting, out, created)
@@ -235,7 +235,7 @@ class Store:
     def _record(
         self,
         conn: Connection,
-        waiting: list[_Waiting],
+        waiting: list[Waiting],
         out: list[tuple[Verdict, Accepted | None]],
         created: datetime,
     ) -> None:
@@ -245,10 +245,10 @@ class Store:
             return
         seqs = self.dialect.reserve_seqs(conn, len(waiting))
         names = [file_name(seq, w.item.text) for seq, w in zip(seqs, waiting, strict=True)]
-        ids = _insert_items(
+        ids = insert_items(
             conn,
             [
-                _item_row(
+                item_row(
                     w.cand,
                     seq,
                     name,
@@ -339,10 +339,10 @@ class Store:
             for item in found:
                 cand = self._candidate(item)
                 cands.append(cand)
-                rows.append(_item_row(cand, seq, name, "indexed", at))
+                rows.append(item_row(cand, seq, name, "indexed", at))
         with self.engine.begin() as conn:
             if rows:
-                ids = _insert_items(conn, rows)
+                ids = insert_items(conn, rows)
                 record(conn, list(zip(ids, cands, strict=True)))
             conn.execute(
                 insert(corpus_files),
@@ -366,51 +366,6 @@ class Store:
             "files_indexed": int(files),
             "next_seq": seq,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class _Waiting:
-    """An accepted item of an admit batch not recorded yet; ``index`` is its
-    place in the batch's outcomes."""
-
-    index: int
-    item: Item
-    fetched: datetime
-    cand: Candidate
-    verdict: Verdict
-    rendered: str
-
-
-def _item_row(
-    cand: Candidate, seq: int, name: str, status: str, created: datetime, **extra: Any
-) -> dict[str, Any]:
-    """An item's row: its identity and fingerprints."""
-    item = cand.item
-    return {
-        "key": item.key,
-        "source_id": item.source,
-        "guid": item.guid,
-        "canonical_url": cand.canonical_url,
-        "fingerprint": cand.fingerprint,
-        "words": cand.words,
-        "title": item.title,
-        "seq": seq,
-        "name": name,
-        "status": status,
-        "parser": item.parser,
-        "created": created,
-        **extra,
-    }
-
-
-def _insert_items(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert item rows in one statement; their ids, in the rows' order."""
-    if len(rows) == 1:
-        return [
-            int(conn.execute(insert(items).values(**rows[0]).returning(items.c.id)).scalar_one())
-        ]
-    result = conn.execute(insert(items).returning(items.c.id, sort_by_parameter_order=True), rows)
-    return [int(item_id) for item_id in result.scalars()]
 
 
 def dialect_for(url: str) -> Dialect:
