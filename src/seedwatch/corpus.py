@@ -394,4 +394,5 @@ __all__ = [
     "sweep_temporary",
     "sync_folder",
     "write_atomic",
+    "write_batch",
 ]
