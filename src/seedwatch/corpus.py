@@ -162,6 +162,12 @@ def read(text: str, where: str = "corpus file") -> Item | None:
     meta = safeyaml.load(text[4 : closed.start()], first_line=2)
     if not isinstance(meta, dict):
         raise ParseError(f"{where}: corpus file front-matter is not a map")
+    return item_from(meta, text[closed.end() :].removeprefix("\r").removeprefix("\n"), where)
+
+
+def item_from(meta: dict[str, Any], body: str, where: str = "corpus file") -> Item:
+    """The Item recorded by a corpus file's front-matter ``meta`` and ``body``,
+    however the block was read (``read``; the front-matter parser)."""
     if meta.get("seedwatch") != FORMAT_VERSION:
         raise ParseError(
             f"{where}: corpus file format 'seedwatch: {meta.get('seedwatch')}' is not one "
@@ -170,7 +176,6 @@ def read(text: str, where: str = "corpus file") -> Item | None:
     key = meta.get("key")
     if key is None or not str(key).strip():
         raise ParseError(f"{where}: corpus file (seedwatch: 1) has no 'key'")
-    body = text[closed.end() :].removeprefix("\r").removeprefix("\n")
     dates = {name: _when(meta.get(name), name, where) for name in ("published", "updated")}
     extra: dict[str, Any] = {
         k: json.loads(json.dumps(v, default=str)) for k, v in meta.items() if k not in _KEYS
@@ -388,6 +393,7 @@ __all__ = [
     "NAME_RE",
     "CorpusConflict",
     "file_name",
+    "item_from",
     "read",
     "render",
     "scan",
