@@ -17,7 +17,7 @@ from localserver import LocalServer, RawServer, Reply
 from seedwatch.daemon import config as config_mod
 from seedwatch.daemon.cli import main
 from seedwatch.daemon.fetch import FetchSettings, HttpFetcher
-from seedwatch.errors import FetchError
+from seedwatch.errors import ConfigError, FetchError
 from seedwatch.models import Source
 
 SOURCE = Source(id="t", url="http://127.0.0.1/")
@@ -74,11 +74,23 @@ def test_a_server_that_thinks_before_its_body_is_not_cut() -> None:
 
 
 def test_the_defaults_are_a_feed_readers() -> None:
-    settings = FetchSettings()
     fetch = config_mod.from_dict({}, file=Path("seedwatch.toml")).fetch
-    assert settings.total_timeout == fetch.total_timeout.total_seconds() == 60
-    assert settings.min_rate == fetch.min_rate == 1024
-    assert settings.min_rate_window == fetch.min_rate_window.total_seconds() == 10
+    assert fetch.total_timeout == timedelta(seconds=60)
+    assert (fetch.min_rate, fetch.min_rate_window) == (1024, timedelta(seconds=10))
+    # A bare fetcher has the same limits; only robots.txt is the daemon's choice.
+    bare = FetchSettings()
+    assert dict(bare, robots=True).items() >= dict(fetch).items()
+
+
+def test_a_min_rate_of_zero_turns_the_floor_off_and_the_limits_are_checked() -> None:
+    fetch = config_mod.from_dict({"fetch": {"min_rate": 0}}, file=Path("seedwatch.toml")).fetch
+    assert fetch.min_rate == 0
+    with pytest.raises(ConfigError, match="min_rate"):
+        config_mod.from_dict({"fetch": {"min_rate": -1}}, file=Path("seedwatch.toml"))
+    # The fetcher's own settings are the same model: the same bounds hold.
+    with pytest.raises(ValueError, match="total_timeout"):
+        FetchSettings(total_timeout=0)
+    assert FetchSettings(total_timeout=1.5).total_timeout == timedelta(seconds=1.5)
 
 
 def test_the_config_sets_the_floor_and_a_poll_reports_it(

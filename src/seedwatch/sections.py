@@ -1,11 +1,14 @@
-"""Config sections read below the daemon, each defined once: keys, defaults, bounds.
+"""Config sections read outside the config module, each defined once: keys, defaults, bounds.
 
 The config file's model (``seedwatch.daemon.config``) is made of section
-models; the few read by layers that must not import the daemon (the state's
-de-duplication reads ``[dedup]`` and each source's ``match_titles``,
-``title_window`` and ``revisions``) live here, at the bottom, next to
-``units``, so that both the file and its reader use the one definition and a
-value out of bounds is refused where the file is read, naming the key.
+models; those read by layers the config must not import live here, at the
+bottom, next to ``units``: the state's de-duplication reads ``[dedup]`` and
+each source's ``match_titles``, ``title_window`` and ``revisions``, and the
+fetcher reads ``[fetch]`` (importing either from the config would load
+SQLAlchemy or httpx at start-up). The file and its reader use the one
+definition, so a value out of bounds is refused where the file is read,
+naming the key. ``Duration``, ``Delay`` and ``Size`` are how every section
+writes a duration or a size.
 """
 
 from __future__ import annotations
@@ -13,13 +16,86 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal, cast, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from seedwatch.errors import ConfigError
 from seedwatch.models import Source
-from seedwatch.units import parse_duration
+from seedwatch.units import parse_duration, parse_size
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError('expected a duration longer than zero, such as "15m"')
+    return value
+
+
+def _not_negative(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError('expected a duration of zero or more, such as "30s"')
+    return value
+
+
+def _positive_size(value: int) -> int:
+    if value <= 0:
+        raise ValueError('expected a size larger than zero, such as "20MB"')
+    return value
+
+
+def _not_negative_size(value: int) -> int:
+    if value < 0:
+        raise ValueError('expected a size of zero or more, such as "1KB"')
+    return value
+
+
+# Every duration and size in the file has a bound: an interval, a timeout or a
+# size of zero (or less) would poll in a loop, time out at once or read nothing.
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
+Delay = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_not_negative)]
+Size = Annotated[int, BeforeValidator(parse_size), AfterValidator(_positive_size)]
+# A floor that may be turned off (0).
+Floor = Annotated[int, BeforeValidator(parse_size), AfterValidator(_not_negative_size)]
+
+DEFAULT_CONTACT = "https://github.com/seedwatch/seedwatch"
+
+
+class FetchConfig(BaseModel):
+    """``[fetch]``: identity, limits and politeness of every request (see
+    ``seedwatch.daemon.fetch``, whose ``FetchSettings`` is this section plus
+    what the daemon adds).
+
+    ``connect_timeout`` and ``read_timeout`` bound each socket operation,
+    ``total_timeout`` the whole fetch, redirects included. A body averaging
+    less than ``min_rate`` bytes a second once ``min_rate_window`` has passed
+    since its first bytes is cut (0: no floor). ``max_bytes`` caps the body
+    after decompression. ``user_agent`` replaces the default
+    ``seedwatch/<version> (+<contact>)``. At most ``per_host`` requests run
+    against one host at once, starting ``host_delay`` apart
+    (``local_host_delay`` for loopback hosts: this machine). ``robots``
+    honours robots.txt for page sources (a source's ``robots = false`` opts
+    out). ``deny_private`` refuses hosts that resolve to no public address
+    (loopback, private, link-local...), checked on the resolved address: for
+    deployments where feeds come from untrusted users.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user_agent: str | None = None
+    contact: str = DEFAULT_CONTACT
+    connect_timeout: Duration = timedelta(seconds=10)
+    read_timeout: Duration = timedelta(seconds=30)
+    total_timeout: Duration = timedelta(seconds=60)
+    min_rate: Floor = 1024  # bytes a second
+    min_rate_window: Duration = timedelta(seconds=10)
+    max_bytes: Size = 20 * 1024 * 1024
+    max_redirects: int = Field(5, ge=0, le=30)
+    per_host: int = Field(2, ge=1, le=64)
+    host_delay: Delay = timedelta(seconds=1)
+    local_host_delay: Delay = timedelta(0)
+    robots: bool = True
+    deny_private: bool = False
+
 
 Revisions = Literal["skip", "new-version"]
 

@@ -21,13 +21,11 @@ import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -37,36 +35,10 @@ from pydantic import (
 
 from seedwatch.errors import ConfigError
 from seedwatch.models import Source
-from seedwatch.sections import DedupConfig
-from seedwatch.units import parse_duration, parse_size
+from seedwatch.sections import DedupConfig, Delay, Duration, FetchConfig
 
 CONFIG_ENV = "SEEDWATCH_CONFIG"
 DEFAULT_NAME = "seedwatch.toml"
-
-
-def _positive(value: timedelta) -> timedelta:
-    if value <= timedelta(0):
-        raise ValueError('expected a duration longer than zero, such as "15m"')
-    return value
-
-
-def _not_negative(value: timedelta) -> timedelta:
-    if value < timedelta(0):
-        raise ValueError('expected a duration of zero or more, such as "30s"')
-    return value
-
-
-def _positive_size(value: int) -> int:
-    if value <= 0:
-        raise ValueError('expected a size larger than zero, such as "20MB"')
-    return value
-
-
-# Every duration and size in the file has a bound: an interval, a timeout or a
-# size of zero (or less) would poll in a loop, time out at once or read nothing.
-Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
-Delay = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_not_negative)]
-Size = Annotated[int, BeforeValidator(parse_size), AfterValidator(_positive_size)]
 
 
 class _Strict(BaseModel):
@@ -93,29 +65,6 @@ class StateConfig(_Strict):
                 '"postgresql://host/db"'
             )
         return value
-
-
-class FetchConfig(_Strict):
-    """``[fetch]``: identity, limits and politeness of every request (see
-    ``seedwatch.daemon.fetch``). ``per_host`` requests at most run against
-    one host at once, starting ``host_delay`` apart (``local_host_delay`` for
-    loopback hosts: this machine); ``robots`` honours robots.txt for page
-    sources (a source's ``robots = false`` opts out)."""
-
-    user_agent: str | None = None
-    contact: str = "https://github.com/seedwatch/seedwatch"
-    connect_timeout: Duration = timedelta(seconds=10)
-    read_timeout: Duration = timedelta(seconds=30)
-    total_timeout: Duration = timedelta(seconds=60)
-    min_rate: Size = 1024  # bytes a second, once min_rate_window has passed; 0: no floor
-    min_rate_window: Duration = timedelta(seconds=10)
-    max_bytes: Size = 20 * 1024 * 1024
-    max_redirects: int = Field(5, ge=0, le=30)
-    per_host: int = Field(2, ge=1, le=64)
-    host_delay: Delay = timedelta(seconds=1)
-    local_host_delay: Delay = timedelta(0)
-    robots: bool = True
-    deny_private: bool = False  # refuse hosts resolving to loopback/private/link-local
 
 
 class DaemonConfig(_Strict):

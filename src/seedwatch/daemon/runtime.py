@@ -41,26 +41,10 @@ def registry_for(config: Config, *, extra_plugins: Iterable[object] = ()) -> Reg
 
 
 def fetch_settings(config: Config) -> FetchSettings:
+    """The ``[fetch]`` table, with ``[daemon] concurrency`` as the cap on requests at once."""
     from seedwatch.daemon.fetch import FetchSettings
 
-    f = config.fetch
-    return FetchSettings(
-        contact=f.contact,
-        user_agent=f.user_agent,
-        connect_timeout=f.connect_timeout.total_seconds(),
-        read_timeout=f.read_timeout.total_seconds(),
-        total_timeout=f.total_timeout.total_seconds(),
-        min_rate=f.min_rate,
-        min_rate_window=f.min_rate_window.total_seconds(),
-        max_bytes=f.max_bytes,
-        max_redirects=f.max_redirects,
-        per_host=f.per_host,
-        host_delay=f.host_delay.total_seconds(),
-        local_host_delay=f.local_host_delay.total_seconds(),
-        max_concurrency=config.daemon.concurrency,
-        robots=f.robots,
-        deny_private=f.deny_private,
-    )
+    return FetchSettings(**dict(config.fetch), max_concurrency=config.daemon.concurrency)
 
 
 def fetcher(config: Config) -> HttpFetcher:

@@ -36,7 +36,6 @@ from seedwatch.daemon.fetch.decoding import ACCEPT_ENCODING
 from seedwatch.daemon.fetch.politeness import HostGate
 from seedwatch.daemon.fetch.settings import (
     DEFAULT_ACCEPT,
-    DEFAULT_CONTACT,
     FetchResult,
     FetchSettings,
 )
@@ -46,7 +45,6 @@ from seedwatch.urls import host_of
 __all__ = [
     "ACCEPT_ENCODING",
     "DEFAULT_ACCEPT",
-    "DEFAULT_CONTACT",
     "FetchResult",
     "FetchSettings",
     "HostGate",

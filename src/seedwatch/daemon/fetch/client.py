@@ -60,25 +60,27 @@ class HttpFetcher:
         s = self.settings
         self.gate = HostGate(
             per_host=s.per_host,
-            delay=s.host_delay,
-            local_delay=s.local_host_delay,
+            delay=s.host_delay.total_seconds(),
+            local_delay=s.local_host_delay.total_seconds(),
             total=s.max_concurrency,
         )
         self.robots = robots.RobotsCache(
             s.agent, self._load_robots, on_crawl_delay=self.gate.set_crawl_delay
         )
         self._client = httpx.Client(
-            transport=DeadlineTransport(s.min_rate, s.min_rate_window, deny_private=s.deny_private),
+            transport=DeadlineTransport(
+                s.min_rate, s.min_rate_window.total_seconds(), deny_private=s.deny_private
+            ),
             headers={
                 "User-Agent": self.settings.agent,
                 "Accept": self.settings.accept,
                 "Accept-Encoding": ACCEPT_ENCODING,
             },
             timeout=httpx.Timeout(
-                connect=self.settings.connect_timeout,
-                read=self.settings.read_timeout,
-                write=self.settings.read_timeout,
-                pool=self.settings.total_timeout,
+                connect=s.connect_timeout.total_seconds(),
+                read=s.read_timeout.total_seconds(),
+                write=s.read_timeout.total_seconds(),
+                pool=s.total_timeout.total_seconds(),
             ),
             follow_redirects=False,  # followed one hop at a time in _exchange
             # No proxy variables, .netrc or SSL_CERT_FILE from the environment:
@@ -223,7 +225,7 @@ class HttpFetcher:
         to whom a Retry-After is attributed; ``truncate_at`` keeps a body's head
         instead of failing past the size cap; ``site`` as for ``fetch``."""
         started = time.monotonic()
-        ends = started + self.settings.total_timeout
+        ends = started + self.settings.total_timeout.total_seconds()
         request_headers: dict[str, str] = {}
         if etag:
             request_headers["If-None-Match"] = etag

@@ -54,6 +54,10 @@ def status_error(url: str, response: httpx.Response) -> FetchError:
     return FetchError(message, url=url, category=category, status=status, retry_after=retry_after)
 
 
+def _s(limit: timedelta) -> str:
+    return f"{limit.total_seconds():g}s"
+
+
 def transport_error(url: str, exc: Exception, ends: float, s: FetchSettings) -> FetchError:
     """A FetchError for an exception of httpx, httpcore or a decoder; ``ends``
     is the fetch's deadline (``time.monotonic()``), to tell the total limit
@@ -65,15 +69,17 @@ def transport_error(url: str, exc: Exception, ends: float, s: FetchSettings) -> 
         if slow is not None:
             cause = f"too slow: {slow} ([fetch] min_rate)"
         elif time.monotonic() >= ends - 0.01:
-            cause = f"gave up after the total limit of {s.total_timeout:g}s ([fetch] total_timeout)"
+            cause = (
+                f"gave up after the total limit of {_s(s.total_timeout)} ([fetch] total_timeout)"
+            )
         elif isinstance(exc, httpx.ConnectTimeout | httpcore.ConnectTimeout):
             cause = (
-                f"no connection to {host} within {s.connect_timeout:g}s ([fetch] connect_timeout)"
+                f"no connection to {host} within {_s(s.connect_timeout)} ([fetch] connect_timeout)"
             )
         elif isinstance(exc, httpx.PoolTimeout | httpcore.PoolTimeout):
-            cause = f"no free connection within {s.total_timeout:g}s"
+            cause = f"no free connection within {_s(s.total_timeout)}"
         else:
-            cause = f"the server sent nothing for {s.read_timeout:g}s ([fetch] read_timeout)"
+            cause = f"the server sent nothing for {_s(s.read_timeout)} ([fetch] read_timeout)"
         return FetchError(f"{url}: timed out: {cause}", url=url, category="timeout")
     if isinstance(exc, PrivateAddressError):
         return FetchError(f"{url}: refused: {detail}", url=url, category="refused")
