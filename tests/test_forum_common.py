@@ -12,6 +12,7 @@ from seedwatch.plugins.builtin.forums import dates
 from seedwatch.plugins.builtin.forums.base import Pagination
 from seedwatch.plugins.builtin.forums.common import as_pre, number
 from seedwatch.text import element_to_text
+from seedwatch.units import from_epoch
 
 # A Wednesday evening in the board's zone (UTC-5): 2024-03-13 20:30 local.
 ZONE = timezone(timedelta(hours=-5))
@@ -56,9 +57,9 @@ def test_iso_and_epoch_attributes() -> None:
         2019, 4, 9, 8, 37, 23, tzinfo=ZONE
     )
     assert dates.from_iso("not a date") is None
-    assert dates.from_epoch("1290336718") == datetime(2010, 11, 21, 10, 51, 58, tzinfo=UTC)
-    assert dates.from_epoch("x") is None
-    assert dates.from_epoch(None) is None
+    assert from_epoch("1290336718") == datetime(2010, 11, 21, 10, 51, 58, tzinfo=UTC)
+    assert from_epoch("x") is None
+    assert from_epoch(None) is None
 
 
 def test_zone_hints_of_vbulletin_and_phpbb() -> None:

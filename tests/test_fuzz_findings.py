@@ -208,6 +208,28 @@ def test_a_greader_entry_without_content_has_its_title_as_text() -> None:
     assert items("greader-json", doc(json.dumps(stream), media="application/json")) == []
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("published", 10**18),  # OverflowError: beyond time_t
+        ("published", 10**12),  # ValueError: year 33658
+        ("timestampUsec", "9" * 30),  # OSError (EOVERFLOW) on some platforms, Overflow on others
+        ("crawlTimeMsec", "1" + "0" * 17),
+    ],
+)
+def test_a_greader_timestamp_beyond_any_calendar_is_no_date(field: str, value: object) -> None:
+    stream = json.loads(fixture("freshrss/greader-api/reading-list-page4.json"))
+    entry = stream["items"][0]
+    entry.pop("timestampUsec", None)
+    entry[field] = value
+    [item] = items("greader-json", doc(json.dumps(stream), media="application/json"))
+    assert item.title == entry["title"]
+    if field == "published":
+        assert item.published is None
+    else:
+        assert "crawled" not in item.extra
+
+
 def test_markdown_with_thousands_of_unclosed_brackets_is_read_in_bounded_time() -> None:
     body = "[a " * 100_000  # "[[[[..." too
     # markdown-it's link parser scanned ahead from each "[": minutes for 400 kB

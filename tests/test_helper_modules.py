@@ -12,7 +12,7 @@ import seedwatch
 
 SRC = Path(seedwatch.__file__).parent
 HELPERS = ("seedwatch.text", "seedwatch.urls", "seedwatch.corpus", "seedwatch.safeyaml",
-           "seedwatch.jsondoc", "seedwatch.extras")  # fmt: skip
+           "seedwatch.jsondoc", "seedwatch.extras", "seedwatch.units")  # fmt: skip
 DOCS = SRC.parent.parent / "docs" / "plugins.md"
 
 

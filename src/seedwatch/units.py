@@ -1,16 +1,17 @@
-"""Quantities as people write them in configuration: durations and sizes.
+"""Quantities as people and servers write them: durations, sizes, Unix timestamps.
 
 ``parse_duration("15m")`` and ``parse_size("20MB")`` are used by the
 config file, the ``[dedup]`` table and per-source options alike, so they
 live at the bottom layer, next to the models: the state must be able to
 read a duration without importing the daemon. ``human`` writes a duration
-back for people (schedule reasons, fetch errors).
+back for people (schedule reasons, fetch errors). ``from_epoch`` reads a
+server's Unix timestamp (forum attributes, GReader JSON), whatever its size.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*$", re.IGNORECASE)
@@ -45,6 +46,19 @@ def parse_size(value: Any) -> int:
     raise ValueError(f'expected a size such as "20MB", got {value!r}')
 
 
+def from_epoch(value: str | int | float | None) -> datetime | None:
+    """A Unix timestamp (seconds) as an aware UTC datetime; ``None`` when it is
+    unreadable, not after 1970, or outside what the platform's clock and
+    ``datetime`` can hold (a server may send any number)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        stamp = float(value)
+        return datetime.fromtimestamp(stamp, UTC) if stamp > 0 else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
 def human(delta: timedelta) -> str:
     """``90m`` -> ``1.5h``, 80 years -> ``80y``: a duration for people."""
     seconds = delta.total_seconds()
@@ -55,3 +69,7 @@ def human(delta: timedelta) -> str:
                 f"{value:.0f}{unit}" if value >= 10 or value.is_integer() else f"{value:.1f}{unit}"
             )
     return f"{seconds:.0f}s"
+
+
+# The helpers plugins may use (docs/plugins.md, "Helper modules").
+__all__ = ["from_epoch", "human", "parse_duration", "parse_size"]

@@ -44,17 +44,6 @@ _WEEKDAY = re.compile(r"^(" + "|".join(_WEEKDAYS) + r")\b[\s,]*(?:at\s+)?(.*)$",
 _DATEISH = re.compile(r"\d{4}|\d{1,2}[:/.-]\d{1,2}|\d+\s*[A-Za-z]{3}|[A-Za-z]{3}\w*\.?\s+\d")
 
 
-def from_epoch(value: str | int | float | None) -> datetime | None:
-    """A Unix timestamp (seconds) as an aware UTC datetime; ``None`` if unreadable."""
-    if value is None:
-        return None
-    try:
-        stamp = float(value)
-        return datetime.fromtimestamp(stamp, UTC) if stamp > 0 else None
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None
-
-
 def from_iso(value: str | None, zone: tzinfo = UTC) -> datetime | None:
     """An ISO 8601 attribute value; a value without an offset is read in ``zone``."""
     if not value:

@@ -51,6 +51,7 @@ from seedwatch.plugins.builtin.forums.engine import (
     text_of,
     thread_url,
 )
+from seedwatch.units import from_epoch
 
 _GENERATOR = re.compile(r"<meta\b[^>]*name=[\"']generator[\"'][^>]*content=[\"']vBulletin", re.I)
 _SUPPORT = (
@@ -209,7 +210,7 @@ class VBulletinParser(ForumParser):
             id=post_id,
             body=body,
             author=author or None,
-            published=dates.from_epoch(el.get("data-node-publishdate")),
+            published=from_epoch(el.get("data-node-publishdate")),
             number=number(text_of(count)),
             url=url,
             quotes=quotes,

@@ -47,6 +47,7 @@ from seedwatch.plugins.builtin.forums.engine import (
     text_of,
     thread_url,
 )
+from seedwatch.units import from_epoch
 
 _XF2 = re.compile(r"<html\b[^>]*\bid=[\"']XF[\"']", re.I)
 _XF1 = re.compile(r"<html\b[^>]*\bid=[\"']XenForo[\"']", re.I)
@@ -118,15 +119,11 @@ class XenForoParser(ForumParser):
         stamp = first(header, ".//time") if header is not None else None
         published = None
         if stamp is not None:
-            published = dates.from_epoch(stamp.get("data-time")) or dates.from_iso(
-                stamp.get("datetime")
-            )
+            published = from_epoch(stamp.get("data-time")) or dates.from_iso(stamp.get("datetime"))
         edited = first(el, f".//div[{has_class('message-lastEdit')}]//time")
         updated = None
         if edited is not None:
-            updated = dates.from_epoch(edited.get("data-time")) or dates.from_iso(
-                edited.get("datetime")
-            )
+            updated = from_epoch(edited.get("data-time")) or dates.from_iso(edited.get("datetime"))
         link = attr(el, f".//div[{has_class('message-attribution-main')}]//a/@href")
         count = first(
             el,
@@ -196,7 +193,7 @@ class XenForoParser(ForumParser):
             return None
         # abbr.DateTime carries the epoch; span.DateTime (older posts) only the
         # human text, in the visitor's zone.
-        return dates.from_epoch(el.get("data-time")) or dates.from_text(
+        return from_epoch(el.get("data-time")) or dates.from_text(
             el.get("title") or text_of(el), zone=self.zone(page), fetched=page.fetched
         )
 

@@ -16,7 +16,7 @@ so the ``freshrss`` source kind walks the pages itself.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from seedwatch import jsondoc
@@ -30,6 +30,7 @@ from seedwatch.plugins.builtin.freshrss.common import (
     unescape_fullwidth,
 )
 from seedwatch.text import html_to_text
+from seedwatch.units import from_epoch
 
 NAME = "greader-json"
 
@@ -64,9 +65,7 @@ def entry_usec(entry: Mapping[str, Any]) -> int | None:
 
 
 def _epoch(value: object) -> datetime | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return datetime.fromtimestamp(value, UTC)
-    return None
+    return from_epoch(value) if isinstance(value, int) else None
 
 
 def entry_published(entry: Mapping[str, Any]) -> datetime | None:
@@ -142,8 +141,9 @@ class GReaderJsonParser(Parser):
         if _str(origin.get("streamId")):
             extra["stream"] = origin["streamId"]
         usec = entry_usec(entry)
-        if usec is not None:
-            extra["crawled"] = datetime.fromtimestamp(usec / 1_000_000, UTC).isoformat()
+        crawled = from_epoch(usec / 1_000_000) if usec is not None else None
+        if crawled is not None:
+            extra["crawled"] = crawled.isoformat()
         text = html_to_text(html) if html else ""
         if not text.strip() and title:  # as the rss parser does: the title is all there is
             text = title
