@@ -196,6 +196,23 @@ def test_a_forum_post_with_an_empty_body_is_no_item() -> None:
     assert len(after) == len(before) - 1
 
 
+@pytest.mark.parametrize("cooked", [None, "", "<p> </p>"])
+def test_a_discourse_json_post_without_its_html_is_no_item(cooked: str | None) -> None:
+    stream = json.loads(fixture("forum/discourse/posts_json_topic2144_from_post5.json"))
+    posts = stream["post_stream"]["posts"]
+    url = "https://example.org/t/x/2144.json"
+    before = items("discourse", doc(json.dumps(stream), url=url, media="application/json"))
+    emptied = posts[1]
+    if cooked is None:
+        del emptied["cooked"]
+    else:
+        emptied["cooked"] = cooked
+    after = items("discourse", doc(json.dumps(stream), url=url, media="application/json"))
+    assert [i.key for i in after] == [
+        i.key for i in before if not i.key.endswith(f"/{emptied['post_number']}")
+    ]
+
+
 def test_a_greader_entry_without_content_has_its_title_as_text() -> None:
     stream = json.loads(fixture("freshrss/greader-api/reading-list-page4.json"))
     entry = stream["items"][0]

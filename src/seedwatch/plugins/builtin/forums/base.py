@@ -45,6 +45,12 @@ MAX_PAGES = 1_000_000
 _IMAGE_ALTS = frozenset({"[img]", "image", "img", "attachment", "attached image"})
 
 
+def holding_text(items: Iterable[Item]) -> list[Item]:
+    """The items that hold text: a post with none of its own (only quotes, an
+    emptied body, a JSON post without its ``cooked`` HTML) holds nothing."""
+    return [item for item in items if item.text.strip()]
+
+
 # -- pagination ------------------------------------------------------------------------
 
 
@@ -246,12 +252,7 @@ class ForumParser(Parser):
         page = self.page(document)
         thread = self.thread(page)
         site = page.meta("og:site_name")
-        # A post with no text of its own (only quotes, an emptied body) holds nothing.
-        items = [
-            item
-            for item in (self.item(page, post, thread, site) for post in self.posts(page))
-            if item.text.strip()
-        ]
+        items = holding_text(self.item(page, post, thread, site) for post in self.posts(page))
         if not items:
             raise ParseError(self.why_empty(page))
         return items

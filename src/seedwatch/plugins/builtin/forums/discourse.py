@@ -59,6 +59,7 @@ from seedwatch.plugins.builtin.forums.engine import (
     find,
     first,
     has_class,
+    holding_text,
     key,
     netloc,
     number,
@@ -110,7 +111,7 @@ class DiscourseParser(ForumParser):
 
     def parse(self, document: Document) -> Iterable[Item]:
         if is_json(document):
-            return list(self._json_items(document))
+            return holding_text(self._json_items(document))
         return super().parse(document)
 
     def next_pages(self, document: Document) -> Iterable[str]:

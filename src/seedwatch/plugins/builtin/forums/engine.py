@@ -29,7 +29,13 @@ from lxml.html import HtmlElement
 from seedwatch.contracts import Parser
 from seedwatch.hookspecs import hookimpl
 from seedwatch.plugins.builtin.forums import dates
-from seedwatch.plugins.builtin.forums.base import ForumParser, Pagination, Post, Thread
+from seedwatch.plugins.builtin.forums.base import (
+    ForumParser,
+    Pagination,
+    Post,
+    Thread,
+    holding_text,
+)
 from seedwatch.plugins.builtin.forums.common import (
     Page,
     as_pre,
@@ -69,6 +75,7 @@ __all__ = [
     "find",
     "first",
     "has_class",
+    "holding_text",
     "key",
     "netloc",
     "number",
