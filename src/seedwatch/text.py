@@ -35,11 +35,24 @@ _WS = re.compile(r"\s+")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+# A numeric character reference as libxml2's HTML parser reads it: digits as many
+# as there are, the ";" optional ("&#1e9;" is U+0001 then "e9;").
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})(?![0-9a-fA-F])|([0-9]{1,10})(?![0-9]));?")
+
+
+def _char_ref(match: re.Match[str]) -> str:
+    hex_digits, digits = match.groups()
+    code = int(hex_digits, 16) if hex_digits is not None else int(digits)
+    return "" if code < 0x110000 and _NOT_XML.match(chr(code)) else match[0]
+
+
 def markup_safe(text: str) -> str:
     """``text`` without the characters an lxml tree cannot hold (C0 controls but
-    tab and line ends, lone surrogates, U+FFFE/U+FFFF): HTML from servers before
-    it is parsed."""
-    return _NOT_XML.sub("", text)
+    tab and line ends, lone surrogates, U+FFFE/U+FFFF), whether written as
+    themselves or as numeric references (``&#1;``, which the HTML parser would
+    turn into the character): HTML from servers before it is parsed."""
+    text = _NOT_XML.sub("", text)
+    return _CHAR_REF.sub(_char_ref, text) if "&#" in text else text
 
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
