@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from seedwatch.contracts import Parser
 from seedwatch.errors import ItemValidationError, NoParserError, ParseError
 from seedwatch.models import Document, Item, clean_item
+from seedwatch.plugins.builtin.forums import dates
 from seedwatch.plugins.manager import build_registry
 from seedwatch.plugins.registry import Registry
 
@@ -58,6 +59,10 @@ class Seed:
 
 @cache
 def registry() -> Registry:
+    # dateparser builds its tables for each language the first time it tries it
+    # (seconds on a loaded machine, for a text no language reads): once per
+    # process, so paid here, not by the first document with such a date.
+    dates.from_text("no date in any language")
     return build_registry(load_external=False)
 
 

@@ -145,6 +145,29 @@ def test_a_long_mangled_post_date_is_no_date_and_costs_no_time() -> None:
     assert dates.from_text("Hôm nay, 16:21", fetched=dates.from_iso("2024-05-01T10:00:00Z"))
 
 
+def test_bylines_nested_in_bylines_cost_no_quadratic_time() -> None:
+    # The fuzzer's page: a truncated byline repeated ~80 times, each opening the
+    # next, over 20,000 links; searching from every byline took 30 s of CPU.
+    html = fixture("forum/handmade/phpbb33_prosilver_topic.html")
+    at = html.index(b'<p class="author">')
+    nested = b'<div><p class="author"><a class="unread" href="#">' * 80
+    links = b'<a href="#x">x</a>' * 20_000
+    found = items("phpbb", doc(html[:at] + nested + links + html[at:]))
+    assert len(found) == len(items("phpbb", doc(html)))
+
+
+def test_a_thousand_posts_without_readable_dates_cost_no_minute() -> None:
+    # Each dateless byline went to dateparser, which tries every language it
+    # knows (tens of ms a text): a page of a thousand such posts took minutes.
+    html = fixture("forum/handmade/phpbb33_prosilver_topic.html").decode()
+    start, end = html.index('<div id="p101"'), html.index('<div id="p102"')
+    post = re.sub(r"<time [^>]*>.*?</time>", "at the usual place", html[start:end])
+    posts = "".join(post.replace("101", str(n)) for n in range(1000, 2000))
+    found = items("phpbb", doc(html[:start] + posts + html[end:]))
+    assert len(found) == 1000 + len(items("phpbb", doc(html))) - 1
+    assert all(item.published is None for item in found[:1000])
+
+
 # -- front-matter ---------------------------------------------------------------------
 
 

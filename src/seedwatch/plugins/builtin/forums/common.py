@@ -58,7 +58,12 @@ def _compiled(xpath: str) -> etree.XPath:
 
 def find(el: HtmlElement, xpath: str) -> list[HtmlElement]:
     """The elements an XPath selects (typed for the engines' benefit). Expressions
-    are compiled once: the same few dozen run on every post of every page."""
+    are compiled once: the same few dozen run on every post of every page.
+
+    To find one thing inside a part of a post, search the first such part,
+    ``(.//div[...])[1]//time``, not ``.//div[...]//time``: libxml2 merges the
+    matches under every such part, and a hostile page nesting the part a few
+    hundred times over made that quadratic (minutes for a megabyte)."""
     return cast(list[HtmlElement], _compiled(xpath)(el))
 
 

@@ -64,10 +64,13 @@ def from_text(
     zone: tzinfo = UTC,
     fetched: datetime | None = None,
     dayfirst: bool = False,
+    guess: bool = True,
 ) -> datetime | None:
     """A human date as boards print it, in ``zone``; relative forms against ``fetched``.
 
     ``None`` when the text holds no date (rather than guessing today's).
+    ``guess=False`` leaves out the last resort, dateparser, which tries every
+    language it knows (tens of milliseconds a text).
     """
     if not text:
         return None
@@ -84,7 +87,7 @@ def from_text(
             parsed = None
         if parsed is not None:
             return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
-    return _dateparser(text, zone, fetched)
+    return _dateparser(text, zone, fetched) if guess else None
 
 
 def _is_relative(text: str) -> bool:

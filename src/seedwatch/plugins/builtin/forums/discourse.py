@@ -232,8 +232,8 @@ class DiscourseParser(ForumParser):
             published = dates.from_iso(stamp.get("datetime")) if stamp is not None else None
             modified = dates.from_iso(attr(el, ".//meta[@itemprop='dateModified']/@content"))
             author = text_of(
-                first(el, f".//*[{has_class('creator')}]//*[@itemprop='name']")
-            ) or text_of(first(el, f".//*[{has_class('creator')}]//a"))
+                first(el, f"(.//*[{has_class('creator')}])[1]//*[@itemprop='name']")
+            ) or text_of(first(el, f"(.//*[{has_class('creator')}])[1]//a"))
             yield Post(
                 id=f"{thread.id}/{post_number}",
                 body=body,

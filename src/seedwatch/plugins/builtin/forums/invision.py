@@ -82,7 +82,7 @@ class InvisionParser(ForumParser):
             quotes = take_quotes(
                 body, f".//blockquote[{has_class('ipsQuote')}]", lambda q: self._quote(page, q)
             )
-            edited = first(body, ".//*[@data-excludequote][contains(., 'Edited')]//time")
+            edited = first(body, "(.//*[@data-excludequote][contains(., 'Edited')])[1]//time")
             updated = dates.from_iso(edited.get("datetime")) if edited is not None else None
             for note in find(body, ".//*[@data-excludequote]"):
                 drop(note)
@@ -90,7 +90,7 @@ class InvisionParser(ForumParser):
             meta = f".//div[{has_class('ipsComment_meta')}]"
             link = attr(el, f"{meta}//a[contains(@href, 'comment={post_id}')]/@href")
             stamp = first(el, f"{meta}//time[@datetime]")
-            author = text_of(first(el, f".//*[{has_class('cAuthorPane_author')}]//strong"))
+            author = text_of(first(el, f"(.//*[{has_class('cAuthorPane_author')}])[1]//strong"))
             yield Post(
                 id=post_id,
                 body=body,
@@ -118,13 +118,13 @@ class InvisionParser(ForumParser):
         # post's <time datetime> in ul.ipsDataItem_lastPoster.
         for row in find(page.root, f"//li[{has_class('ipsDataItem')} and @data-rowid]"):
             link = first(
-                row, f".//h4[{has_class('ipsDataItem_title')}]//a[contains(@href, '/topic/')]"
+                row, f"(.//h4[{has_class('ipsDataItem_title')}])[1]//a[contains(@href, '/topic/')]"
             )
             url = page.url(link.get("href")) if link is not None else None
             if not url:
                 continue
             replies = number(text_of(first(row, ".//li[@data-stattype='forums_comments']")))
-            stamp = attr(row, f".//ul[{has_class('ipsDataItem_lastPoster')}]//time/@datetime")
+            stamp = attr(row, f"(.//ul[{has_class('ipsDataItem_lastPoster')}])[1]//time/@datetime")
             yield ThreadEntry(
                 url=thread_url(_JUMP.sub("", url)),
                 title=text_of(link) or None,

@@ -109,7 +109,7 @@ class MyBBParser(ForumParser):
         _clean(body)
         head = first(el, f".//div[{has_class('post_head')}]")
         link = first(head, ".//a[contains(@href, 'pid=')]") if head is not None else None
-        author = text_of(first(el, f".//div[{has_class('author_information')}]//strong"))
+        author = text_of(first(el, f"(.//div[{has_class('author_information')}])[1]//strong"))
         return Post(
             id=post_id,
             body=body,
@@ -126,13 +126,13 @@ class MyBBParser(ForumParser):
             return None
         titled = first(stamp, "./span[@title]")
         text = titled.get("title") if titled is not None else (stamp.text or "")
-        return dates.from_text(text, zone=self.zone(page), fetched=page.fetched)
+        return self.date(page, text)
 
     def _modified(self, page: Page, note: HtmlElement | None) -> datetime | None:
         match = _MODIFIED.search(text_of(note))
         if not match:
             return None
-        return dates.from_text(match.group(1), zone=self.zone(page), fetched=page.fetched)
+        return self.date(page, match.group(1))
 
     def _quote(self, page: Page, el: HtmlElement) -> Quote:
         cite = first(el, "./cite")

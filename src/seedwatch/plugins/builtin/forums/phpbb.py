@@ -142,18 +142,21 @@ class PhpBBParser(ForumParser):
         if stamp is not None:
             published = dates.from_iso(stamp.get("datetime"))
         else:  # "by X » Sun May 26, 2019 4:34 pm"
-            published = dates.from_text(
-                text_of(byline).rsplit("\u00bb", 1)[-1], zone=self.zone(page), fetched=page.fetched
-            )
+            published = self.date(page, text_of(byline).rsplit("\u00bb", 1)[-1])
+        # Searched within the byline found above, not from each p.author: a page
+        # nesting bylines in bylines made that quadratic (minutes for 1 MB).
         author = text_of(
             first(
-                el,
-                f".//p[{has_class('author')}]//strong | .//p[{has_class('author')}]"
-                f"//*[{has_class('username')} or {has_class('username-coloured')}]",
+                byline,
+                f".//strong | .//*[{has_class('username')} or {has_class('username-coloured')}]",
             )
+            if byline is not None
+            else None
         )
-        permalink = attr(
-            el, f".//p[{has_class('author')}]//a[contains(@href, 'p={post_id}')]/@href"
+        permalink = (
+            attr(byline, f".//a[contains(@href, 'p={post_id}')]/@href")
+            if byline is not None
+            else None
         )
         return Post(
             id=post_id,
@@ -174,14 +177,16 @@ class PhpBBParser(ForumParser):
             return None
         quotes = take_quotes(body, _QUOTES, lambda q: self._quote(page, q))
         _clean(body)
-        posted = first(el, ".//td[contains(., 'Posted:')][not(.//td)]//div[contains(., 'Posted:')]")
+        posted = first(
+            el, "(.//td[contains(., 'Posted:')][not(.//td)])[1]//div[contains(., 'Posted:')]"
+        )
         when = text_of(posted).split("Posted:", 1)[-1]
         edited = first(el, ".//td[contains(., 'Last edited by')][not(.//td)]")
         return Post(
             id=post_id,
             body=body,
             author=text_of(first(el, f".//b[{has_class('postauthor')}]")) or None,
-            published=dates.from_text(when, zone=self.zone(page), fetched=page.fetched),
+            published=self.date(page, when),
             updated=self._edited(page, edited),
             url=page.url(f"viewtopic.php?p={post_id}#p{post_id}"),
             quotes=quotes,
@@ -193,7 +198,7 @@ class PhpBBParser(ForumParser):
         match = _EDITED.search(text_of(note))
         if not match:
             return None
-        return dates.from_text(match.group(1), zone=self.zone(page), fetched=page.fetched)
+        return self.date(page, match.group(1))
 
     def _quote(self, page: Page, el: HtmlElement) -> Quote:
         if el.tag == "div":  # subsilver2: div.quotetitle "X wrote:", then div.quotecontent
@@ -230,7 +235,7 @@ class PhpBBParser(ForumParser):
             posts = _POST_P.findall(
                 " ".join(str(h) for h in find(row, ".//a[contains(@href, 'p=')]/@href"))
             )
-            stamp = attr(row, f".//dd[{has_class('lastpost')}]//time/@datetime")
+            stamp = attr(row, f"(.//dd[{has_class('lastpost')}])[1]//time/@datetime")
             replies = number(text_of(first(row, f".//dd[{has_class('posts')}]")))
             yield ThreadEntry(
                 url=thread_url(url),

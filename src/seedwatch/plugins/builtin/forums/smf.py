@@ -35,7 +35,6 @@ from seedwatch.plugins.builtin.forums.engine import (
     activity,
     as_pre,
     attr,
-    dates,
     drop,
     drop_all,
     engine_hook,
@@ -105,13 +104,13 @@ class SMFParser(ForumParser):
                 counter = int(reply.group(1))
             when = when.split(" on:", 1)[-1]
             link = attr(box, f".//div[{has_class('postinfo')}]/a/@href") or attr(
-                box, f".//*[@id='subject_{msg_id}']//a/@href"
+                box, f"(.//*[@id='subject_{msg_id}'])[1]//a/@href"
             )
             yield Post(
                 id=msg_id,
                 body=body,
                 author=text_of(first(box, f".//div[{has_class('poster')}]/h4")) or None,
-                published=dates.from_text(when, zone=self.zone(page), fetched=page.fetched),
+                published=self.date(page, when),
                 updated=self._edited(page, first(box, f".//*[@id='modified_{msg_id}']")),
                 number=counter + 1 if counter is not None else (1 if on_first_page else None),
                 url=page.url(link),
@@ -122,7 +121,7 @@ class SMFParser(ForumParser):
         match = _LAST_EDIT.search(text_of(note))
         if not match:
             return None
-        return dates.from_text(match.group(1), zone=self.zone(page), fetched=page.fetched)
+        return self.date(page, match.group(1))
 
     def _quote(self, page: Page, el: HtmlElement) -> Quote:
         header = first(el, "./cite")

@@ -160,12 +160,12 @@ class VBulletinParser(ForumParser):
         return text_of(name) or None
 
     def _date34(self, page: Page, box: HtmlElement, post_id: str) -> datetime | None:
-        text = text_of(first(box, f".//*[{has_class('postdate')}]//*[{has_class('date')}]"))
+        text = text_of(first(box, f"(.//*[{has_class('postdate')}])[1]//*[{has_class('date')}]"))
         if not text:
             # vBulletin 3: the date is the text after the post's <a name="postN"> anchor
             anchor = first(box, f".//a[@name='post{post_id}']")
             text = (anchor.tail or "") if anchor is not None else ""
-        return dates.from_text(text, zone=self.zone(page), fetched=page.fetched)
+        return self.date(page, text)
 
     def _edited(self, page: Page, box: HtmlElement) -> datetime | None:
         note = first(
@@ -175,7 +175,7 @@ class VBulletinParser(ForumParser):
         match = _EDITED.search(text_of(note))
         if not match:
             return None
-        return dates.from_text(match.group(2), zone=self.zone(page), fetched=page.fetched)
+        return self.date(page, match.group(2))
 
     def _quote(self, page: Page, el: HtmlElement) -> Quote:
         posted_by = first(el, f".//*[{has_class('bbcode_postedby')}]")
@@ -204,8 +204,8 @@ class VBulletinParser(ForumParser):
             # is the thread's page, not the post's: "?p=N" is the post's own link.
             url = url.split("#", 1)[0] + f"?p={post_id}#post{post_id}"
         author = text_of(
-            first(el, f".//*[{has_class('b-userinfo')}]//*[{has_class('author')}]")
-        ) or attr(el, ".//*[@itemprop='author']//*[@itemprop='name']/@content")
+            first(el, f"(.//*[{has_class('b-userinfo')}])[1]//*[{has_class('author')}]")
+        ) or attr(el, "(.//*[@itemprop='author'])[1]//*[@itemprop='name']/@content")
         return Post(
             id=post_id,
             body=body,
@@ -284,7 +284,7 @@ class VBulletinParser(ForumParser):
         )
         current = first(
             nav,
-            f".//td[{has_class('alt2')}]//strong | .//span[{has_class('selected')}]"
+            f"(.//td[{has_class('alt2')}])[1]//strong | .//span[{has_class('selected')}]"
             f" | .//*[{has_class('js-pagenav-current-button')}]",
         )
         pages.current = number(text_of(current)) if current is not None else None

@@ -106,7 +106,9 @@ class XenForoParser(ForumParser):
 
     def _xf2(self, page: Page, el: HtmlElement) -> Post | None:
         post_id = el.get("data-content", "").removeprefix("post-")
-        body = first(el, f".//article[{has_class('message-body')}]//div[{has_class('bbWrapper')}]")
+        body = first(
+            el, f"(.//article[{has_class('message-body')}])[1]//div[{has_class('bbWrapper')}]"
+        )
         if not post_id.isdigit() or body is None:
             return None  # a truncated page's last post, or a deleted-post placeholder
         quotes = take_quotes(
@@ -120,14 +122,14 @@ class XenForoParser(ForumParser):
         published = None
         if stamp is not None:
             published = from_epoch(stamp.get("data-time")) or dates.from_iso(stamp.get("datetime"))
-        edited = first(el, f".//div[{has_class('message-lastEdit')}]//time")
+        edited = first(el, f"(.//div[{has_class('message-lastEdit')}])[1]//time")
         updated = None
         if edited is not None:
             updated = from_epoch(edited.get("data-time")) or dates.from_iso(edited.get("datetime"))
-        link = attr(el, f".//div[{has_class('message-attribution-main')}]//a/@href")
+        link = attr(el, f"(.//div[{has_class('message-attribution-main')}])[1]//a/@href")
         count = first(
             el,
-            f".//ul[{has_class('message-attribution-opposite')}]//a"
+            f"(.//ul[{has_class('message-attribution-opposite')}])[1]//a"
             "[starts-with(normalize-space(.), '#')]",
         )
         author = el.get("data-author") or text_of(first(el, f".//*[{has_class('message-name')}]"))
@@ -158,7 +160,8 @@ class XenForoParser(ForumParser):
     def _xf1(self, page: Page, el: HtmlElement) -> Post | None:
         post_id = el.get("id", "").removeprefix("post-")
         body = first(
-            el, f".//div[{has_class('messageContent')}]//blockquote[{has_class('messageText')}]"
+            el,
+            f"(.//div[{has_class('messageContent')}])[1]//blockquote[{has_class('messageText')}]",
         )
         if not post_id.isdigit() or body is None:
             return None
@@ -193,9 +196,7 @@ class XenForoParser(ForumParser):
             return None
         # abbr.DateTime carries the epoch; span.DateTime (older posts) only the
         # human text, in the visitor's zone.
-        return from_epoch(el.get("data-time")) or dates.from_text(
-            el.get("title") or text_of(el), zone=self.zone(page), fetched=page.fetched
-        )
+        return from_epoch(el.get("data-time")) or self.date(page, el.get("title") or text_of(el))
 
     def _quote1(self, page: Page, el: HtmlElement) -> Quote:
         source = attr(el, f".//a[{has_class('AttributionLink')}]/@href")
@@ -220,7 +221,7 @@ class XenForoParser(ForumParser):
             link = first(row, f"{title}/a[@data-tp-primary='on']")
             if link is None:
                 link = first(row, f"{title}/a[not({has_class('labelLink')})]")
-            latest = first(row, f".//div[{has_class('structItem-cell--latest')}]//time")
+            latest = first(row, f"(.//div[{has_class('structItem-cell--latest')}])[1]//time")
             replies = text_of(first(row, f".//div[{has_class('structItem-cell--meta')}]/dl[1]/dd"))
             entry = self._entry(page, link, latest, replies)
             if entry is not None:
@@ -234,7 +235,7 @@ class XenForoParser(ForumParser):
                 f".//h3[{has_class('title')}]/a[not({has_class('prefixLink')})"
                 f" and not({has_class('unreadLink')})][last()]",
             )
-            latest = first(row, f".//div[{has_class('lastPost')}]//*[{has_class('DateTime')}]")
+            latest = first(row, f"(.//div[{has_class('lastPost')}])[1]//*[{has_class('DateTime')}]")
             replies = text_of(first(row, f".//div[{has_class('stats')}]/dl[1]/dd"))
             entry = self._entry(page, link, latest, replies)
             if entry is not None:
