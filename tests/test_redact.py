@@ -67,6 +67,19 @@ def test_configured_parameters_are_masked_too_and_text_around_urls_is_kept() -> 
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("GET https://h/f?token=abc: HTTP 404", "GET https://h/f?token=***: HTTP 404"),
+        ("(see https://h/f?token=abc).", "(see https://h/f?token=***)."),
+        ("https://h/f?a=1&token=abc, then", "https://h/f?a=1&token=***, then"),
+        ("https://h/f?token=a:b c", "https://h/f?token=*** c"),
+    ],
+)
+def test_the_punctuation_after_a_url_in_text_is_kept(text: str, shown: str) -> None:
+    assert redact_text(text) == shown
+
+
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_log_lines_and_tracebacks_never_show_the_secret(
     fmt: str, capsys: pytest.CaptureFixture[str]

@@ -45,6 +45,8 @@ _configured: frozenset[str] = frozenset()
 # A URL in free text: a scheme, "://", then anything up to a space, a quote or
 # an angle bracket (how URLs end in log lines and error messages).
 _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+# Punctuation that ends a clause after a URL ("...?token=abc: HTTP 404"), not the URL.
+_AFTER_URL = ".,:;!?)]"
 _PARAM = re.compile(r"(^|[&;])([^=&;]*)=([^&;#]*)")
 
 
@@ -88,7 +90,13 @@ def redact_text(text: str) -> str:
     """Every URL in ``text`` redacted (``redact_url``); the rest left as it is."""
     if "://" not in text:
         return text
-    return _URL.sub(lambda m: redact_url(m.group(0)), text)
+    return _URL.sub(_redact_match, text)
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    found = match.group(0)
+    url = found.rstrip(_AFTER_URL)
+    return redact_url(url) + found[len(url) :]
 
 
 class RedactingFilter(logging.Filter):
