@@ -163,6 +163,32 @@ def test_a_feed_url_is_added_as_it_is(
     assert sources_of(config)[0]["url"] == url
 
 
+def test_a_feed_behind_a_temporary_redirect_is_added_at_the_url_given(
+    server: LocalServer, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A CDN's signed URL expires: the config keeps the address that hands out new ones.
+    signed = "/cdn/feed.xml?signature=abc&expires=1999999999"
+    url = server.route("/feed.xml", Reply(302, headers={"Location": signed}, content_type=None))
+    server.route("/cdn/feed.xml", Reply(body=rss(2)))
+    code, _, err = cli(capsys, "--config", str(config), "sources", "add", "cdn", url)
+    assert code == 0, err
+    assert server.hits("/cdn/feed.xml")
+    assert sources_of(config)[0]["url"] == url
+
+
+def test_a_feed_moved_for_good_is_added_at_its_new_url(
+    server: LocalServer, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = server.route("/old.xml", Reply(301, headers={"Location": "/new.xml"}, content_type=None))
+    server.route("/new.xml", Reply(308, headers={"Location": "/feed.xml"}, content_type=None))
+    server.route("/feed.xml", Reply(302, headers={"Location": "/cdn.xml"}, content_type=None))
+    server.route("/cdn.xml", Reply(body=rss(2)))
+    code, _, err = cli(capsys, "--config", str(config), "sources", "add", "moved", url)
+    assert code == 0, err
+    # the 301 and the 308 moved it; the 302 after them did not
+    assert sources_of(config)[0]["url"] == server.url("/feed.xml")
+
+
 def test_a_forum_thread_becomes_a_forum_source_and_its_feed_is_named(
     server: LocalServer, config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

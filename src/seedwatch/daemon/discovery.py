@@ -145,19 +145,29 @@ class Discovery:
         self.registry = registry
         self.source = Source(id="discovery", url=None)
 
-    def fetch(self, url: str) -> Document:
-        document = self.fetcher.fetch(url, source=Source(id="discovery", url=url))
+    def fetch(self, url: str) -> tuple[Document, str]:
+        """The document at ``url``, and the URL to keep for it: where an unbroken
+        run of permanent redirects (301, 308) from ``url`` leads, else ``url``.
+        A temporary redirect's target is not kept: it may be signed and expire
+        (a CDN's or a bucket's ``?signature=``), or be one mirror of several."""
+        source = Source(id="discovery", url=url)
+        fetch_result = getattr(self.fetcher, "fetch_result", None)
+        if fetch_result is None:  # a fetcher that does not say how it got there
+            document, kept = self.fetcher.fetch(url, source=source), url
+        else:
+            result = fetch_result(url, source=source)
+            document, kept = result.document, result.permanent_redirect or url
         if document is None:  # only after a conditional request, never sent here
             raise FetchError(f"{url}: not modified", url=url, category="protocol")
-        return document
+        return document, kept
 
     def discover(self, url: str) -> Found:
         """What ``url`` is and its verified feeds; ``FetchError`` if it cannot be fetched."""
-        document = self.fetch(url)
+        document, kept = self.fetch(url)
         feed = self._as_feed(document)
         if feed is not None:
-            return Found(document.url, "feed", feeds=[_given(feed, document)], checked=1)
-        forum = self._forum(document)
+            return Found(kept, "feed", feeds=[_given(feed, document, kept)], checked=1)
+        forum = self._forum(document, kept)
         if forum is not None:
             return forum
         found = Found(document.url, "page")
@@ -189,7 +199,7 @@ class Discovery:
         title = next((item.site for item in items if item.site), None)
         return parser, len(items), title
 
-    def _forum(self, document: Document) -> Found | None:
+    def _forum(self, document: Document, kept: str) -> Found | None:
         from seedwatch.plugins.builtin.forums.base import ForumParser
 
         best: tuple[float, ForumParser] | None = None
@@ -211,7 +221,7 @@ class Discovery:
             native = engine.native_feed(document)
         except ParseError:
             return None
-        found = Found(document.url, what, engine=engine.name)
+        found = Found(kept, what, engine=engine.name)
         if native:
             self._verify(found, [(native, None, None, "forum")], stop_at_first=True)
         return found
@@ -230,7 +240,7 @@ class Discovery:
                 break
             found.checked += 1
             try:
-                document = self.fetch(url)
+                document, kept = self.fetch(url)
             except FetchError as exc:
                 found.rejected.append(f"{url}: {exc.category}")
                 continue
@@ -239,11 +249,11 @@ class Discovery:
                 found.rejected.append(f"{url}: not a feed")
                 continue
             _, count, feed_title = feed
-            found.feeds.append(Feed(document.url, title or feed_title, how, declared, count, order))
+            found.feeds.append(Feed(kept, title or feed_title, how, declared, count, order))
             if stop_at_first:
                 return
 
 
-def _given(feed: tuple[Parser, int, str | None], document: Document) -> Feed:
+def _given(feed: tuple[Parser, int, str | None], document: Document, url: str) -> Feed:
     _, count, title = feed
-    return Feed(document.url, title, "given", document.media_type, count)
+    return Feed(url, title, "given", document.media_type, count)
