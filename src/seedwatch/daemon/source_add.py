@@ -24,6 +24,7 @@ import click
 
 from seedwatch.daemon import sources_file
 from seedwatch.errors import ConfigError, FetchError, UserError
+from seedwatch.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
     from seedwatch.daemon.config import Config
@@ -56,7 +57,9 @@ def add(
         try:
             found = Discovery(fetcher, registry).discover(url)
         except FetchError as exc:
-            click.echo(f"warning: cannot fetch {url} ({exc}); adding it as given", err=True)
+            click.echo(
+                redact_text(f"warning: cannot fetch {url} ({exc}); adding it as given"), err=True
+            )
         else:
             feed: Feed | None
             if found.what == "feed":
@@ -64,10 +67,13 @@ def add(
                 chosen_url, title = feed.url, feed.title
             elif found.what in ("thread", "board"):
                 chosen_url, chosen_kind = found.url, "forum"
-                click.echo(f"{url}: a forum {found.what} ({found.engine}): a forum source")
+                click.echo(
+                    f"{redact_url(url)}: a forum {found.what} ({found.engine}): a forum source"
+                )
                 if found.feeds:
                     click.echo(
-                        f"  its own feed (cheaper; excerpts, no quotes): {found.feeds[0].url}"
+                        "  its own feed (cheaper; excerpts, no quotes): "
+                        + redact_url(found.feeds[0].url)
                     )
             else:
                 feed = _choose(found.ranked(), url, found, first)
@@ -87,7 +93,8 @@ def add(
             f"source not added: config {config_file}: source {added.skipped[0][1]!r} "
             f"already has the URL {chosen_url}"
         )
-    click.echo(f"added source {added.ids[0]!r} ({chosen_kind} {chosen_url}) to {config_file}")
+    shown = redact_url(chosen_url)
+    click.echo(f"added source {added.ids[0]!r} ({chosen_kind} {shown}) to {config_file}")
 
 
 # Kinds whose LOCATION argument names a local folder (``git`` too when it is
@@ -135,9 +142,10 @@ def _choose(feeds: list[Any], url: str, found: Any, first: bool) -> Any:
         )
     if len(feeds) == 1 or first:
         return feeds[0]
-    click.echo(f"{url} offers {len(feeds)} feeds (best first):")
+    click.echo(f"{redact_url(url)} offers {len(feeds)} feeds (best first):")
     for n, feed in enumerate(feeds, 1):
-        click.echo(f"  [{n}] {feed.url}  {feed.title or '(untitled)'}, {feed.items} item(s)")
+        shown = redact_url(feed.url)
+        click.echo(f"  [{n}] {shown}  {feed.title or '(untitled)'}, {feed.items} item(s)")
     if found.candidates > found.checked:
         click.echo(f"  ({found.candidates - found.checked} more link(s) not checked)")
     if not sys.stdin.isatty():

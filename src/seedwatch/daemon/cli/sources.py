@@ -14,6 +14,7 @@ import click
 
 from seedwatch.daemon.cli.context import Context, pass_ctx
 from seedwatch.errors import UserError
+from seedwatch.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
     from seedwatch.daemon.config import Config
@@ -59,7 +60,7 @@ def sources_list(obj: Context, as_json: bool) -> None:
         for src in config.sources:
             st = states.get(src.id)
             click.echo(json.dumps({
-                "id": src.id, "kind": src.kind, "url": src.url,
+                "id": src.id, "kind": src.kind, "url": redact_url(src.url) if src.url else None,
                 "path": str(config.base / src.path) if src.path else None,
                 "parser": src.parser, "enabled": src.enabled, "title": src.title,
                 "group": src.group, "parked": bool(st and st.parked),
@@ -75,7 +76,8 @@ def sources_list(obj: Context, as_json: bool) -> None:
         flag = " (paused)" if not src.enabled else " (parked)" if st and st.parked else ""
         click.echo(
             f"{src.id:<28} {src.kind:<9} {last:<20} {st.consecutive_errors if st else 0:>6} "
-            f"{st.items_accepted if st else 0:>6}  {src.url or src.path}{flag}"
+            f"{st.items_accepted if st else 0:>6}  {redact_url(src.url) if src.url else src.path}"
+            f"{flag}"
         )
 
 
@@ -98,13 +100,13 @@ def sources_check(obj: Context, source_id: str | None) -> None:
     ):
         for source in targets:
             result = pipeline.poll_source(source, dry_run=True).result
-            status = f"FAILED: {result.error}" if result.error else "ok"
+            status = f"FAILED: {redact_text(result.error)}" if result.error else "ok"
             click.echo(
                 f"{source.id:<28} {result.items:>5} items, {result.accepted:>5} new  {status}"
             )
             # what the source's kind learnt, e.g. that a forum offers its own feed
             for note in pipeline.registry.source_kind(source.kind).notes(source):
-                click.echo(f"{'':<28} {note}")
+                click.echo(f"{'':<28} {redact_text(note)}")
             failed += bool(result.error)
     if failed:
         sys.exit(1)
@@ -285,7 +287,7 @@ def sources_import(obj: Context, opml: Path) -> None:
     if report.skipped:
         click.echo(f"skipped {len(report.skipped)} URL(s) already configured:")
         for url, existing in report.skipped:
-            click.echo(f"  {url}  (source {existing!r})")
+            click.echo(f"  {redact_url(url)}  (source {existing!r})")
 
 
 @sources.command("export-opml")
