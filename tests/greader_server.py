@@ -14,7 +14,9 @@ the recorded 401 of ``noauth-subscription-list.txt``.
 
 Made by hand, not recorded (the switches below, off by default): tokens that
 expire after some requests (``expire_after``) with fresh hand-made tokens
-from each new login, a changed password (``password``), an HTML login page
+from each new login, one token of the test's choosing instead of the recorded
+one (``token``: a distinctive value to look for), a changed password
+(``password``), an HTML login page
 in front of the API (``login_page``, tests/data/freshrss/handmade_login_page.html),
 and a server that ignores ``c=`` (``ignore_continuation``).
 """
@@ -78,6 +80,7 @@ class GReaderServer:
 
     server: LocalServer
     password: str = PASSWORD
+    token: str | None = None  # hand-made: the Auth token a login hands out
     expire_after: int | None = None  # hand-made: a token is refused after this many requests
     login_page: bool = False  # hand-made: an HTML login page answers every API request
     ignore_continuation: bool = False  # hand-made: c= is ignored (an endless loop)
@@ -117,6 +120,9 @@ class GReaderServer:
             body = (RECORDED / "clientlogin-wrongpass.txt").read_bytes()
             return Reply(401, body, content_type=TEXT)
         self.logins += 1
+        if self.expire_after is None and self.token is not None:
+            body = f"SID={self.token}\nLSID=null\nAuth={self.token}\n".encode()
+            return Reply(200, body, content_type=TEXT)
         if self.expire_after is None:
             return Reply(200, (RECORDED / "clientlogin.txt").read_bytes(), content_type=TEXT)
         # Hand-made: a new token per login, in the recorded token's shape.
@@ -129,7 +135,8 @@ class GReaderServer:
         header = req.headers.get("Authorization", "")
         token = header.removeprefix("GoogleLogin auth=")
         if self.expire_after is None:
-            return header.startswith("GoogleLogin auth=") and token == self.recorded_token
+            expected = self.token or self.recorded_token
+            return header.startswith("GoogleLogin auth=") and token == expected
         if token not in self._uses or self._uses[token] >= self.expire_after:
             return False
         self._uses[token] += 1
