@@ -99,8 +99,13 @@ def _redact_match(match: re.Match[str]) -> str:
     return redact_url(url) + found[len(url) :]
 
 
+# The attributes every LogRecord has; the others came with ``extra=``.
+_RECORD = frozenset(vars(logging.makeLogRecord({})))
+
+
 class RedactingFilter(logging.Filter):
-    """A handler filter: the record's message and traceback with URLs redacted.
+    """A handler filter: the record's message, traceback, stack and text
+    ``extra`` fields (which the JSON format prints) with URLs redacted.
 
     The message is formatted here (arguments merged), so the formatters see
     the redacted text; a traceback is formatted here too and kept as
@@ -118,4 +123,9 @@ class RedactingFilter(logging.Filter):
             record.exc_text = self._formatter.formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
+        for key, value in list(vars(record).items()):
+            if key not in _RECORD and isinstance(value, str):
+                setattr(record, key, redact_text(value))
         return True
