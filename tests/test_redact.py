@@ -1,6 +1,7 @@
 """Secrets in feed URLs (userinfo, token parameters) are fetched with but never shown:
-not in log lines (text or JSON, tracebacks too), not in ``seedwatch status``, not
-on the status page."""
+not in log lines (text or JSON, tracebacks and ``extra`` fields too), not in
+``seedwatch status``, not on the status page, not in the traceback of an unexpected
+error. (tests/test_secrets.py checks every output of a whole run.)"""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from seedwatch.daemon import logs, runtime
 from seedwatch.daemon.cli import main
 from seedwatch.daemon.service import Service
 from seedwatch.redact import redact_text, redact_url
+from seedwatch.state import maintenance
 
 SECRETS = ("hunter2", "s3cr3t-token", "hash-value-42", "feeduser")
 
@@ -92,11 +94,13 @@ def test_log_lines_and_tracebacks_never_show_the_secret(
         raise ValueError(f"cannot fetch {url}")
     except ValueError:
         log.exception("poll failed")
+    log.warning("moved", extra={"location": url})
     err = capsys.readouterr().err
     if fmt == "json":
         records = [json.loads(line) for line in err.splitlines()]
         assert records[0]["message"] == ("fetching https://***@example.org/f?token=*** failed")
         assert "cannot fetch https://***@example.org/f?token=***" in records[1]["exception"]
+        assert records[2]["location"] == "https://***@example.org/f?token=***"
     assert "example.org" in err
     assert not [s for s in SECRETS if s in err], err
 
@@ -132,3 +136,20 @@ def test_run_status_and_the_status_page_never_show_the_secret(
     assert "private.xml?token=***&amp;hash=***" in page
     for shown in (out, err, status, page):
         assert not [s for s in SECRETS if s in shown], shown
+
+
+def test_the_traceback_of_an_unexpected_error_never_shows_the_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A bug stands in for any: the traceback the user is asked to report names a URL.
+    def bug(*args: object) -> int:
+        raise RuntimeError("cannot read https://feeduser:hunter2@example.org/f?token=s3cr3t-token")
+
+    monkeypatch.setattr(maintenance, "export", bug)
+    config = tmp_path / "seedwatch.toml"
+    config.write_text('[state]\nurl = "sqlite:///state.db"\n')
+    code, _, err = cli(capsys, "--config", str(config), "state", "export")
+    assert code == 70
+    assert "test_redact.py" in err  # the traceback, down to the bug
+    assert "RuntimeError: cannot read https://***@example.org/f?token=***" in err
+    assert not [s for s in SECRETS if s in err], err

@@ -96,9 +96,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         unreachable = _database_unreachable(exc)
         if unreachable:
-            click.echo(f"seedwatch: {unreachable}", err=True)
+            click.echo(f"seedwatch: {redact_text(unreachable)}", err=True)
             sys.exit(1)
-        traceback.print_exc()
+        # Pasted into a public issue, as asked below: the URLs in it are redacted too.
+        click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
         click.echo(
             f"seedwatch {__version__}: unexpected error (a bug); please report it with the "
             f"traceback above at https://github.com/seedwatch/seedwatch/issues",
