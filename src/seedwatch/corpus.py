@@ -33,6 +33,7 @@ from seedwatch import safeyaml
 from seedwatch.durable import make_durable, sync_folder
 from seedwatch.errors import ItemValidationError, ParseError
 from seedwatch.models import Item, Quote, ThreadRef
+from seedwatch.redact import redact_item
 from seedwatch.text import fingerprint_hex
 
 # libyaml's emitter when PyYAML has it: the pure-Python one costs more than
@@ -97,7 +98,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def front_matter(item: Item, fetched: datetime, revision_of: str | None = None) -> dict[str, Any]:
-    """The provenance keys, in their fixed order; empty keys left out."""
+    """The provenance keys, in their fixed order; empty keys left out; URLs redacted."""
+    item = redact_item(item)
     fields: dict[str, Any] = {
         "seedwatch": FORMAT_VERSION,
         "key": item.key,

@@ -1,5 +1,6 @@
-"""Secrets in URLs kept out of what people read: logs, ``seedwatch status`` and the
-status page.
+"""Secrets in URLs kept out of what people read: logs, ``seedwatch status``, the
+status page, and the items written out (the corpus files' front matter, the
+JSONL sink's lines).
 
 A feed URL may carry a secret: ``https://user:password@host/feed`` or
 ``https://host/feed?token=...`` (private feeds of Miniflux, FreshRSS,
@@ -14,7 +15,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
+
+from seedwatch.models import Item
 
 MASK = "***"
 
@@ -84,6 +88,21 @@ def redact_url(url: str) -> str:
     if netloc == parts.netloc and query == parts.query:
         return url
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def redact_item(item: Item) -> Item:
+    """``item`` as written out: its URL and its thread's redacted (``redact_url``).
+
+    A page or a document fetched at a private URL is an item whose URL is that
+    URL, token included. The state keeps the item as it came (de-duplication
+    compares whole URLs); the corpus and the other sinks get this one."""
+    url = redact_url(item.url) if item.url else item.url
+    thread = item.thread
+    if thread is not None and thread.url:
+        thread = replace(thread, url=redact_url(thread.url))
+    if url == item.url and thread is item.thread:
+        return item
+    return replace(item, url=url, thread=thread)
 
 
 def redact_text(text: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from seedwatch.contracts import Accepted, Sink
 from seedwatch.errors import ConfigError
 from seedwatch.hookspecs import hookimpl
+from seedwatch.redact import redact_item
 
 
 def _drop_torn_tail(path: Path) -> None:
@@ -81,7 +82,8 @@ class JsonlSink(Sink):
         with self.lock:
             if entry.seq in self.recent:
                 return  # written before a crash, now retried
-            record = entry.item.to_json() | {"seq": entry.seq, "file": entry.name}
+            item = redact_item(entry.item)  # URLs as the corpus files show them
+            record = item.to_json() | {"seq": entry.seq, "file": entry.name}
             line = json.dumps(record, ensure_ascii=False) + "\n"
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as fh:
