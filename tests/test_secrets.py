@@ -10,15 +10,16 @@ instance (tests/greader_server.py) read with the right API password and with
 a wrong one (HTTP 401); a members-only MyBB board (tests/forum_server.py)
 logged into with a password, read with a session cookie, with an expired
 cookie, with a wrong password, and behind a login form answered 403 with the
-fields it was sent; private feeds whose URLs carry a token, one redirecting
-to a signed URL, one moved for good to another tokened URL, one gone (404).
+fields it was sent; private feeds and pages whose URLs carry a token, one
+redirecting to a signed URL, one moved for good to another tokened URL, one
+gone (404).
 
 Every secret is a fresh random value per run, so a hit is no coincidence, and
 the servers' records show each one was sent or handed out, so no hit means it
 was kept out, not that it never came up. Every output is read whole, and so is
-every file the run wrote: the corpus, the state database (its WAL too) and the
-config. A URL's own secret is allowed only where the URL must be kept as it is
-(the config, the state, ``state export``).
+every file the run wrote: the corpus, the JSONL sink's lines, the state
+database (its WAL too) and the config. A URL's own secret is allowed only where
+the URL must be kept as it is (the config, the state, ``state export``).
 """
 
 from __future__ import annotations
@@ -98,10 +99,11 @@ FAILING = {
 }
 # What the user wrote in the config: the URLs they configured, tokens included.
 CONFIGURED = frozenset({"feed_token", "old_token", "gone_token", "added_token"})
-# The state keeps a source's URL as given or as a permanent redirect moved it,
-# like the config: the daemon fetches it. The URL's own secrets may be there, and
-# in ``state export`` (the state as it is), and nowhere else.
-KEPT_IN_STATE = CONFIGURED | {"new_token"}
+# The state keeps URLs whole, like the config: a source's as given or as a
+# permanent redirect moved it (the daemon fetches it), an item's as it came
+# (de-duplication compares them). A URL's own secrets may be there and in
+# ``state export`` (the state as it is), and nowhere else.
+KEPT_IN_STATE = CONFIGURED | {"new_token", "signature"}
 
 
 def allowed_in(name: str) -> frozenset[str]:
@@ -125,6 +127,10 @@ def rss(title: str, path: str) -> bytes:
     ).encode()
 
 
+def text(title: str) -> bytes:
+    return " ".join(f"{title.lower()}{n}" for n in range(60)).encode()
+
+
 def denied_login(server: LocalServer) -> None:
     """A login page whose form is answered 403, echoing the fields posted (as a
     web application firewall's or a framework's debug page may)."""
@@ -144,9 +150,10 @@ def denied_login(server: LocalServer) -> None:
 
 
 def private_feeds(server: LocalServer, s: Secrets) -> dict[str, str]:
-    """A feed behind ``?token=`` that answers with a redirect to a signed URL, and
-    one moved for good to another tokened URL, one that fails (404), and the URL of
-    one more to add with ``sources add``. Returns the URLs by name."""
+    """Behind ``?token=``: a feed that answers with a redirect to a signed URL, one
+    moved for good to another tokened URL, one that fails (404), a text page and
+    one that redirects to a signed URL (items whose URL is the page's), and the
+    URL of one more feed to add with ``sources add``. Returns the URLs by name."""
     signed = f"/signed/feed.xml?signature={s.signature}&expires=1999999999"
     server.route("/private.xml", Reply(302, headers={"Location": signed}, content_type=None))
     server.route("/signed/feed.xml", Reply(body=rss("Signed", "/signed/1")))
@@ -156,10 +163,16 @@ def private_feeds(server: LocalServer, s: Secrets) -> dict[str, str]:
     )
     server.route("/new.xml", Reply(body=rss("Moved", "/moved/1")))
     server.route("/gone.xml", Reply(404, b"not found", content_type="text/plain"))
+    server.route("/page.txt", Reply(body=text("Private"), content_type="text/plain"))
+    signed_page = f"/signed/page.txt?signature={s.signature}"
+    server.route("/moving.txt", Reply(302, headers={"Location": signed_page}, content_type=None))
+    server.route("/signed/page.txt", Reply(body=text("Signed"), content_type="text/plain"))
     return {
         "private": server.url(f"/private.xml?token={s.feed_token}"),
         "moved": server.url(f"/old.xml?token={s.old_token}"),
         "gone": server.url(f"/gone.xml?token={s.gone_token}"),
+        "page": server.url(f"/page.txt?token={s.feed_token}"),
+        "signed-page": server.url(f"/moving.txt?token={s.feed_token}"),
         "added": server.url(f"/private.xml?token={s.added_token}"),
     }
 
@@ -180,6 +193,9 @@ def write_config(folder: Path, sources: list[dict[str, Any]]) -> Path:
         'total_timeout = "10s"',
         "[corpus]",
         'path = "corpus"',
+        'sinks = ["corpus", "jsonl"]',
+        "[sinks.jsonl]",
+        'file = "items.jsonl"',
         "[state]",
         'url = "sqlite:///state/state.db"',
     ]
@@ -354,6 +370,8 @@ def sources_for(
         {"id": "private", "url": feeds["private"]},
         {"id": "moved", "url": feeds["moved"]},
         {"id": "gone", "url": feeds["gone"]},
+        {"id": "page", "url": feeds["page"], "parser": "plaintext"},
+        {"id": "signed-page", "url": feeds["signed-page"], "parser": "plaintext"},
     ]
 
 
@@ -411,8 +429,8 @@ def test_the_good_credentials_ingested_and_the_bad_ones_failed(run: Run) -> None
     for folder in ("cli", "daemon"):
         corpus = [name for name in run.files if name.startswith(f"{folder}/corpus/")]
         # 12 FreshRSS articles, the board's posts (the daemon's live poll reads the
-        # board's first page: one thread fewer), one item of each private feed
-        assert len(corpus) == 12 + POSTS - (folder == "daemon") + 2, corpus
+        # board's first page: one thread fewer), one item of each private feed and page
+        assert len(corpus) == 12 + POSTS - (folder == "daemon") + 4, corpus
     sources = json.loads(run.stdout["status --json"])["sources"]
     failed = {src["id"] for src in sources if src["last_error"]}
     assert failed == FAILING
@@ -434,9 +452,9 @@ def test_no_secret_in_what_seedwatch_prints_or_serves(run: Run, output: str) -> 
 
 
 def test_no_secret_in_the_corpus_the_state_database_or_the_config(run: Run) -> None:
-    for kind in ("corpus", "state"):
-        assert any(name.startswith(f"cli/{kind}/") for name in run.files), kind
-        assert any(name.startswith(f"daemon/{kind}/") for name in run.files), kind
+    for kind in ("corpus/", "state/", "items.jsonl"):
+        assert any(name.startswith(f"cli/{kind}") for name in run.files), kind
+        assert any(name.startswith(f"daemon/{kind}") for name in run.files), kind
     leaks = {}
     for name, data in run.files.items():
         if found := _hits(data.decode("utf-8", "replace"), run.secrets, allowed_in(name)):
