@@ -5,7 +5,8 @@ names its credentials by environment variable; ``seedwatch run`` as a daemon
 (JSON log lines) with its status page, metrics, health and readiness;
 ``run --once`` (text log), ``backfill`` (both formats), ``config check``,
 ``status`` (text and ``--json``), ``state export``, ``sources list`` (text and
-``--json``), ``sources check`` and ``sources add``. The sources: a FreshRSS
+``--json``), ``sources check``, ``sources add``, ``dedup explain`` and
+``explain``. The sources: a FreshRSS
 instance (tests/greader_server.py) read with the right API password and with
 a wrong one (HTTP 401); a members-only MyBB board (tests/forum_server.py)
 logged into with a password, read with a session cookie, with an expired
@@ -221,6 +222,20 @@ class Run:
     requests: list[Request]
 
 
+class Named(dict[str, str]):
+    """What a command's ``{name}`` stands for: a URL of ``private_feeds``, or
+    ``page_file``, the corpus file of the ``page`` source's item."""
+
+    def __init__(self, urls: dict[str, str], folder: Path) -> None:
+        super().__init__(urls)
+        self.folder = folder
+
+    def __missing__(self, key: str) -> str:
+        assert key == "page_file", key
+        files = sorted((self.folder / "corpus").glob("*.txt"))
+        return str(next(f for f in files if "\nsource: page\n" in f.read_text()))
+
+
 @contextmanager
 def _logging_restored() -> Iterator[None]:
     """The commands run in this process set up logging at debug level; the tests
@@ -310,6 +325,8 @@ COMMANDS = [
     ("sources", "list", "--json"),
     ("sources", "check"),
     ("sources", "add", "added", "{added}"),
+    ("dedup", "explain", "{page_file}"),
+    ("explain", "--source", "page", "{page}"),
 ]
 OUTPUTS = ["run (json log)", *(f"GET {p}" for p in HTTP_PAGES), *map(" ".join, COMMANDS)]
 
@@ -398,7 +415,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             outputs, stdout = {}, {}
             with _logging_restored():
                 for args in COMMANDS:
-                    given = [arg.format(**urls) for arg in args]
+                    given = [arg.format_map(Named(urls, cli.parent)) for arg in args]
                     ran = seedwatch("--config", str(cli), "-vv", *given, env=env)
                     outputs[" ".join(args)], stdout[" ".join(args)] = ran.output, ran.stdout
             outputs |= daemon.shown([src["id"] for src in sources])
