@@ -8,6 +8,9 @@ and a hint to report it.
 
 from __future__ import annotations
 
+import errno as errnos
+import os
+
 
 class SeedwatchError(Exception):
     """Base class of every error seedwatch raises on purpose."""
@@ -117,3 +120,50 @@ class MissingExtraError(UserError):
         )
         self.extra = extra
         self.module = module
+
+
+# What to do about a failed write, by errno: the system's wording varies with
+# the platform and the locale, these do not.
+def _advice(code: int | None) -> str:
+    writable = f"make it writable by the user seedwatch runs as (uid {os.geteuid()})"
+    return {
+        errnos.ENOSPC: "free space on its file system",
+        errnos.EDQUOT: "free space or raise the disk quota of the user seedwatch runs as",
+        errnos.EFBIG: "a file-size limit stops the write (ulimit -f, systemd's LimitFSIZE=): "
+        "raise it",
+        errnos.EACCES: writable,
+        errnos.EPERM: writable,
+        errnos.EROFS: "its file system is read-only: remount it read-write or configure "
+        "another path",
+        errnos.EIO: "the device reported an I/O error: check the disk (dmesg)",
+    }.get(code or 0, "check the path, its permissions and its disk")
+
+
+def errno_name(error: OSError) -> str:
+    """``ENOSPC``, ``EACCES``...: the error's symbolic name, stable across locales."""
+    return errnos.errorcode.get(error.errno or 0, "unknown")
+
+
+class DiskError(UserError):
+    """Writing a file or folder failed: a full disk, a file-size limit, a
+    read-only folder or file system. The message names what and where, the
+    system's reason with its symbolic errno name (``[ENOSPC]``) and what to do.
+    ``category`` is the error class it is counted under (``write``)."""
+
+    category = "write"
+
+    def __init__(self, what: str, path: object, error: OSError, then: str = "") -> None:
+        reason = error.strerror or type(error).__name__
+        message = f"{what} {path}: {reason} [{errno_name(error)}]: {_advice(error.errno)}"
+        super().__init__(message + (f"; {then}" if then else ""))
+        self.path = str(path)
+        self.errno = error.errno
+
+
+class StateError(UserError):
+    """The state database refused a write (a full disk, a read-only file or
+    folder, an I/O error, a server that went away). The message names the
+    database and what to do; the poll that met it is counted under ``state``,
+    and nothing it did is taken as recorded."""
+
+    category = "state"

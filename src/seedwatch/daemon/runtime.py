@@ -72,10 +72,13 @@ def _select(kind: str, available: dict[str, C], wanted: list[str] | None, where:
     return [available[name] for name in wanted]
 
 
-def open_state(config: Config) -> Store:
+def open_state(config: Config, *, writable: bool = False) -> Store:
     """The state of ``config``, migrated, with its ``[dedup]`` settings and the
-    sources' de-duplication options (``match_titles``, ``revisions``...)."""
+    sources' de-duplication options (``match_titles``, ``revisions``...);
+    ``writable`` checks that it accepts writes too (commands that only look,
+    such as ``status``, work on a read-only state)."""
     from seedwatch.state.dedup import DedupSettings
+    from seedwatch.state.failures import is_state_failure, state_error
     from seedwatch.state.store import Store
 
     # Only the options matter here: no credentials are read for the policies.
@@ -84,7 +87,20 @@ def open_state(config: Config) -> Store:
         config.state_url,
         dedup=DedupSettings.from_config(config.dedup, policy_sources),
     )
-    store.migrate()
+    try:
+        store.migrate()
+        if writable:
+            store.check_writable()
+    except Exception as exc:
+        store.close()
+        # A SQLite file the daemon cannot write (a read-only file or folder, a
+        # full disk) is refused here, naming the file, rather than at the first
+        # poll; an unreachable server keeps the CLI's own line.
+        if is_state_failure(exc) and store.engine.dialect.name == "sqlite":
+            raise state_error(
+                config.state_url, exc, "seedwatch writes its state at every poll"
+            ) from None
+        raise
     return store
 
 
@@ -114,7 +130,7 @@ def build(
     if "rules" in registry.filters:
         registry.filters["rules"].configure({"rules": config.rules, "where": config.where})
     filters = _select("filters", registry.filters, config.pipeline.filters, config.where)
-    store = open_state(config)
+    store = open_state(config, writable=True)
     pipeline = Pipeline(
         registry=registry,
         store=store,

@@ -57,6 +57,10 @@ class Dialect(Protocol):
     def lock_migrations(self, conn: Connection) -> None:
         """Make nodes starting together upgrade the schema one at a time."""
 
+    def check_writable(self, conn: Connection) -> None:
+        """Fail (the driver's error) if the database would refuse this process's
+        writes, though it answers reads (a read-only file)."""
+
     def exclusive(self, name: str) -> AbstractContextManager[None]:
         """A mutex named ``name`` across every process sharing this state."""
 

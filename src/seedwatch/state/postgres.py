@@ -38,9 +38,10 @@ from sqlalchemy import Connection, Engine, bindparam, create_engine, select, tex
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.engine import URL
 
-from seedwatch.errors import ConfigError
+from seedwatch.errors import ConfigError, StateError
 from seedwatch.extras import require
 from seedwatch.state.dialect import Entry, Plan, parse_url
+from seedwatch.state.failures import where
 from seedwatch.state.schema import items
 
 if TYPE_CHECKING:
@@ -215,6 +216,15 @@ class PostgresDialect:
 
     def lock_migrations(self, conn: Connection) -> None:
         lock_migrations(conn)
+
+    def check_writable(self, conn: Connection) -> None:
+        """A standby (or ``default_transaction_read_only``) answers reads only."""
+        if conn.execute(text("SHOW transaction_read_only")).scalar() == "on":
+            raise StateError(
+                f"{where(self.engine.url.render_as_string(hide_password=True))}: the server "
+                "accepts no writes (transaction_read_only is on: a standby?): point "
+                "[state] url at the primary"
+            )
 
     def exclusive(self, name: str) -> AbstractContextManager[None]:
         return session_lock(self.engine, name)

@@ -61,6 +61,13 @@ class SQLiteDialect:
     def lock_migrations(self, conn: Connection) -> None:
         """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database lock."""
 
+    def check_writable(self, conn: Connection) -> None:
+        """A read-only file opens (read-only) and answers every read; SQLite
+        refuses only the first write. Rewriting ``user_version`` as it is makes
+        that write now (``SQLITE_READONLY``), not at the first poll."""
+        version = conn.exec_driver_sql("PRAGMA user_version").scalar()
+        conn.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
+
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:
         """Free: one process owns the state."""

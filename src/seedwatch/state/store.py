@@ -87,6 +87,12 @@ class Store:
             if self.dialect.shared:
                 self._layout = layout(conn, self.dedup)
 
+    def check_writable(self) -> None:
+        """Fail now (the driver's error) if the state would refuse writes though
+        it answers reads: the daemon checks at start-up, not at its first poll."""
+        with self.engine.begin() as conn:
+            self.dialect.check_writable(conn)
+
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:
         """Run a block alone across every node sharing this state (PostgreSQL
