@@ -212,7 +212,10 @@ class Sink(Capability, ABC):
 
     @abstractmethod
     def write(self, entry: Accepted) -> None:
-        """Store ``entry``; raise to leave it pending (it is retried at next start)."""
+        """Store ``entry``; raise to leave it pending (retried while the daemon
+        runs and at the next start). A ``UserError`` (``DiskError`` for an
+        ``OSError``) is logged as its message says; anything else as the
+        sink plugin's failure, with a traceback."""
 
     def flush(self) -> None:
         """Make the entries written so far durable. Called after each batch of

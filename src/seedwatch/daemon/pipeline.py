@@ -42,11 +42,13 @@ from seedwatch.corpus import render
 from seedwatch.daemon import fulltext
 from seedwatch.daemon.poll import Poll, PollRun, Progress, fetch_link
 from seedwatch.daemon.schedule import Observation, Plan, Schedule, effective_url
+from seedwatch.daemon.writes import Writer
 from seedwatch.errors import ItemValidationError, ParseError, PluginError
 from seedwatch.models import Document, Item, Source, clean_item
 from seedwatch.plugins.registry import Registry
 from seedwatch.rules import count_key
 from seedwatch.state import filter_counts
+from seedwatch.state.failures import is_state_failure, state_error
 from seedwatch.state.store import Store, now
 from seedwatch.units import human
 
@@ -68,6 +70,10 @@ class Pipeline:
     front_matter: bool = True
     schedule: Schedule = field(default_factory=Schedule)
     _full_text: fulltext.FullText | None = None
+    writer: Writer = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.writer = Writer(self.registry, self.store, self.sinks)
 
     def close(self) -> None:
         close = getattr(self.fetcher, "close", None)
@@ -81,15 +87,16 @@ class Pipeline:
         """Write what a crash left recorded but unwritten (only ``source_id``'s
         items if given: a cluster node completing a dead node's poll); returns
         how many. The same write path as a poll's: sinks are idempotent and
-        flushed before the entries are marked written."""
+        flushed before the entries are marked written; what a sink still cannot
+        write (a full disk) is reported and stays pending for ``retry_writes``."""
         pending = self.store.pending()
         if source_id is not None:
             pending = [entry for entry in pending if entry.item.source == source_id]
-        self._write(pending)
-        if pending:
+        done = len(pending) - len(self._write(pending))
+        if done:
             where = f"source {source_id}: " if source_id is not None else ""
-            log.info("%scompleted %d corpus write(s) recorded before a stop", where, len(pending))
-        return len(pending)
+            log.info("%scompleted %d corpus write(s) recorded before a stop", where, done)
+        return done
 
     # -- documents ------------------------------------------------------------
 
@@ -193,14 +200,19 @@ class Pipeline:
                 ),
             )
             accepted = [entry for _, entry in outcomes if entry is not None]
-            self._write(accepted)
+            # Items a sink could not write stay recorded (pending): counted
+            # under ``write`` without failing the poll, whose source is fine.
+            unwritten = {entry.seq for entry in self._write(accepted)}
+            if unwritten:
+                result.item_errors["write"] = result.item_errors.get("write", 0) + len(unwritten)
             for item, (verdict, entry) in zip(prepared, outcomes, strict=True):
                 if entry is None:
                     self._rejected(item, source, verdict, result)
                     continue
                 new += 1
                 result.accepted += 1
-                result.written.append(entry.name)
+                if entry.seq not in unwritten:
+                    result.written.append(entry.name)
                 self.registry.notify("on_item_accepted", item=item, source=source, entry=entry)
             if failure is not None:
                 break
@@ -251,16 +263,14 @@ class Pipeline:
         log.debug("skip %s: %s (%s)", item.key, verdict.layer, verdict.reason)
         self.registry.notify("on_item_rejected", item=item, source=source, verdict=verdict)
 
-    def _write(self, entries: list[Accepted]) -> None:
+    def _write(self, entries: list[Accepted]) -> list[Accepted]:
         """Write recorded entries to every sink, make them durable, then mark them
-        written: one flush and one transaction per batch, not per item."""
-        if not entries:
-            return
-        for sink in self.sinks:
-            for entry in entries:
-                sink.write(entry)
-            sink.flush()
-        self.store.mark_written([entry.seq for entry in entries])
+        written (``daemon.writes``); returns those a sink could not write."""
+        return self.writer.write(entries)
+
+    def retry_writes(self) -> int | None:
+        """Try again the writes that failed (``Writer.retry``)."""
+        return self.writer.retry()
 
     # -- sources --------------------------------------------------------------
 
@@ -278,7 +288,12 @@ class Pipeline:
         """One poll (or, with ``backfill``, a walk through the source's history).
         ``on_progress`` hears of each document processed; ``floor`` is the least
         time to the next poll (a source whose WebSub pushes come)."""
-        state = self.store.source_state(source.id)
+        try:
+            state = self.store.source_state(source.id)
+        except Exception as exc:
+            if not is_state_failure(exc):
+                raise
+            return self._state_failed(source, PollResult(source=source.id), exc)
         url = effective_url(source, state)
         polled = source if url == source.url else replace(source, url=url)
         run = PollRun(self, polled, backfill, since, max_pages, dry_run, on_progress)
@@ -296,15 +311,33 @@ class Pipeline:
             )
             if floor is not None and plan.next_poll < now() + floor:
                 plan = replace(plan, next_poll=now() + floor)
-            recorded = self.store.record_poll(
-                source.id, result, at=now(), next_poll=plan.next_poll, record=plan.record
-            )
-            if result.filtered:
-                filter_counts.add(self.store, result.filtered)
+            try:
+                recorded = self.store.record_poll(
+                    source.id, result, at=now(), next_poll=plan.next_poll, record=plan.record
+                )
+                if result.filtered:
+                    filter_counts.add(self.store, result.filtered)
+            except Exception as exc:
+                if not is_state_failure(exc):
+                    raise
+                return self._state_failed(polled, result, exc, seen.document)
             self._log_plan(polled, plan)
             poll = Poll(result, recorded, plan, seen.document)
         self.registry.notify("on_poll_finished", source=polled, result=result)
         return poll
+
+    def _state_failed(
+        self, source: Source, result: PollResult, exc: Exception, document: Document | None = None
+    ) -> Poll:
+        """The poll whose outcome the state refused to record (a full disk, a
+        read-only file): one line unless the poll already said it; no recorded
+        state and no plan, so the service retries the source after a back-off."""
+        if result.error_category != "state":
+            error = state_error(self.store.url, exc, "the poll's outcome is not recorded")
+            log.error("source %s: %s", source.id, error)
+            result.error, result.error_category = str(error), error.category
+        self.registry.notify("on_poll_finished", source=source, result=result)
+        return Poll(result, document=document)
 
     def _log_plan(self, source: Source, plan: Plan) -> None:
         if plan.moved_to:

@@ -17,7 +17,10 @@ first until one brings nothing new (at most ``MAX_LIVE_PAGES``).
 What ends a poll or fails a document is classified by its type: a
 ``FetchError`` by its category, a ``ParseError`` (or any other ``UserError``)
 as ``parse``, a ``PluginError`` (a parser or source kind that raised
-something else than our errors) as ``plugin``.
+something else than our errors) as ``plugin``, a state database that
+refused a write (a full disk, a read-only file: ``StateError``) as
+``state``. A refused write rolls its transaction back: the page's items
+and cursor are not recorded, and the next poll fetches them again.
 """
 
 from __future__ import annotations
@@ -39,9 +42,17 @@ from seedwatch.contracts import (
     SourceKind,
 )
 from seedwatch.daemon.schedule import Observation, Plan
-from seedwatch.errors import FetchError, OffSiteError, ParseError, PluginError, UserError
+from seedwatch.errors import (
+    FetchError,
+    OffSiteError,
+    ParseError,
+    PluginError,
+    StateError,
+    UserError,
+)
 from seedwatch.models import Document, Source
 from seedwatch.plugins.registry import Registry
+from seedwatch.state.failures import is_state_failure, state_error
 
 if TYPE_CHECKING:
     from seedwatch.daemon.fetch import FetchResult
@@ -54,6 +65,9 @@ Progress = Callable[[PollResult], None]
 # Our own errors pass through a source kind's pages as they are; anything else a
 # source kind raises is its plugin's failure.
 _OURS = (FetchError, UserError, PluginError)
+# After a write the state refused: its transaction was rolled back, so what
+# it held is fetched again (or, written but not marked, completed later).
+_STATE_THEN = "nothing is marked written that is not on disk; the source is polled again later"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +157,8 @@ class PollRun:
             except _OURS:
                 raise
             except Exception as exc:
+                if is_state_failure(exc):
+                    raise state_error(store.url, exc, _STATE_THEN) from exc
                 plugin = self.pipeline.registry.owner(kind)
                 raise PluginError(plugin, f"source kind {source.kind!r}", exc) from exc
         except FetchError as exc:
@@ -153,6 +169,9 @@ class PollRun:
                 log.info("source %s: %s", source.id, exc)
             else:
                 log.error("source %s: %s", source.id, exc)
+        except StateError as exc:
+            result.error, result.error_category = str(exc), exc.category
+            log.error("source %s: %s", source.id, exc)
         except UserError as exc:
             result.error, result.error_category = str(exc), "parse"
             log.error("source %s: %s", source.id, exc)

@@ -45,10 +45,12 @@ from seedwatch.daemon.fetch import HttpFetcher
 from seedwatch.daemon.health import HealthServer
 from seedwatch.daemon.metrics import Metrics
 from seedwatch.daemon.pipeline import Pipeline
+from seedwatch.daemon.poll import Poll
 from seedwatch.daemon.schedule import human
 from seedwatch.daemon.sdnotify import Notifier
 from seedwatch.errors import UserError
 from seedwatch.models import Source
+from seedwatch.state.failures import is_state_failure, state_error
 from seedwatch.state.store import now
 
 if TYPE_CHECKING:
@@ -92,6 +94,7 @@ class Service:
         self.scheduler: BackgroundScheduler | None = None
         self.server: HealthServer | None = None
         self.planned: dict[str, datetime] = {}
+        self._state_failures: dict[str, int] = {}  # polls whose record the state refused
         self.metrics = Metrics(pipeline.store, lambda: list(self.sources.values()))
         fetcher = pipeline.fetcher
         per_host, spacing = concurrency, (lambda host: 0.0)
@@ -120,17 +123,17 @@ class Service:
         result = poll.result
         if push is not None and poll.document is not None and result.error is None:
             push.saw(source, poll.document)  # a hub named by the feed: subscribe
-        state = poll.state or self.pipeline.store.source_state(source.id)
-        outcome = state.last_outcome or ("error" if result.error else "ok")
+        nxt, reason, outcome = self._next(source, poll)
         self.metrics.on_poll(result, outcome, duration)
-        nxt = state.next_poll
         wait = f"in {human(max(nxt - now(), timedelta(0)))}" if nxt else "-"
         line = f"poll {source.id}: {outcome}"
         if result.error:
             line += f" ({result.error_category})"
         line += f", {result.items} item(s), {result.accepted} new, {duration:.2f}s; next {wait}"
-        if state.next_poll_reason:
-            line += f" ({state.next_poll_reason})"
+        if result.item_errors.get("write"):
+            line += f"; {result.item_errors['write']} not written (pending)"
+        if reason:
+            line += f" ({reason})"
         extra = {
             "source": source.id,
             "outcome": outcome,
@@ -145,6 +148,22 @@ class Service:
         if nxt is not None:
             self._reschedule(source.id, nxt)
         return result
+
+    def _next(self, source: Source, poll: Poll) -> tuple[datetime | None, str | None, str]:
+        """The source's next poll, why, and the poll's outcome: as recorded, or,
+        when the state refused the record (``Poll.state`` is ``None``), after
+        a back-off kept here, so a read-only or full state is not hammered."""
+        result = poll.result
+        if poll.state is None and result.error_category == "state":
+            failures = self._state_failures.get(source.id, 0) + 1
+            self._state_failures[source.id] = failures
+            delay = self.pipeline.schedule.backoff(source, failures)
+            why = f"the state database refused the poll {failures} time(s) in a row"
+            return now() + delay, why, "error"
+        self._state_failures.pop(source.id, None)
+        state = poll.state or self.pipeline.store.source_state(source.id)
+        outcome = state.last_outcome or ("error" if result.error else "ok")
+        return state.next_poll, state.next_poll_reason, outcome
 
     def _reschedule(self, source_id: str, when: datetime) -> None:
         self.planned[source_id] = when
@@ -247,13 +266,14 @@ class Service:
         tick = min(self.tick, beat / 2) if beat else self.tick
         last_beat = 0.0
         while not self.stop_event.is_set():
-            self._wake.wait(tick)
+            self._wake.wait(min(tick, self.pipeline.writer.retry_in() or tick))
             self._wake.clear()
             if self.stop_event.is_set():
                 break
             if self._reload_requested:
                 self._reload_requested = False
                 self.reload()
+            self._retry_writes()
             self._sync_from_state()
             if beat and time.monotonic() - last_beat >= beat / 2 and self.health()[0] != "failing":
                 self.notifier.alive()
@@ -279,11 +299,25 @@ class Service:
         self.pipeline.registry.notify("on_shutdown")
         log.info("stopped")
 
+    def _retry_writes(self) -> None:
+        """Try again, when due, the writes a sink refused (``Writer.retry``)."""
+        try:
+            self.pipeline.writer.retry(due_only=True)
+        except Exception as exc:
+            if not is_state_failure(exc):
+                raise
+            log.error("%s", state_error(self.pipeline.store.url, exc, "failed writes wait"))
+
     def _sync_from_state(self) -> None:
         """Move jobs earlier when the state says so (a resume, another process)."""
         if self.scheduler is None:
             return
-        states = self.pipeline.store.source_states()
+        try:
+            states = self.pipeline.store.source_states()
+        except Exception as exc:
+            if not is_state_failure(exc):
+                raise
+            return  # a state that cannot be read now: the polls say so, each in a line
         for source_id in self.sources:
             st = states.get(source_id)
             planned = self.planned.get(source_id)

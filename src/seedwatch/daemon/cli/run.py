@@ -21,6 +21,7 @@ from seedwatch.redact import redact_text
 if TYPE_CHECKING:
     from seedwatch.contracts import PollResult
     from seedwatch.daemon.config import Config
+    from seedwatch.daemon.pipeline import Pipeline
 
 log = logging.getLogger("seedwatch.cli")
 
@@ -89,9 +90,26 @@ def run(obj: Context, once: bool, cluster: bool) -> None:
             with websub.running(config, pipeline, sources) as push:
                 service(push).run_forever()
             return
+        unwritten = _unwritten(pipeline)
     _summary(results)
-    if any(r.error for r in results):
+    if _said_unwritten(unwritten) or any(r.error for r in results):
         sys.exit(1)
+
+
+def _unwritten(pipeline: Pipeline) -> int:
+    """How many items are pending after a sink refused some (a full disk): a
+    one-shot command tells its caller (exit 1) instead of retrying them."""
+    return len(pipeline.store.pending()) if pipeline.writer.unwritten else 0
+
+
+def _said_unwritten(unwritten: int) -> bool:
+    if unwritten:
+        click.echo(
+            f"{unwritten} item(s) recorded and not written yet (see the errors above): "
+            "the next run writes them",
+            err=True,
+        )
+    return unwritten > 0
 
 
 @click.command()
@@ -108,8 +126,9 @@ def poll(obj: Context, source_id: str) -> None:
         # No listen address: the health server belongs to the daemon.
         service = Service(pipeline, [source], concurrency=1, corpus=config.corpus_path)
         result = service.poll(source)
+        unwritten = _unwritten(pipeline)
     _summary([result])
-    if result.error:
+    if _said_unwritten(unwritten) or result.error:
         sys.exit(1)
 
 
@@ -200,6 +219,7 @@ def backfill(
             dry_run=dry_run,
             on_progress=progress,
         ).result
+        unwritten = _unwritten(pipeline)
     verb = "would add" if dry_run else "added"
     click.echo(
         f"backfill {source.id}: {result.documents} page(s), {result.items} item(s), "
@@ -216,3 +236,5 @@ def backfill(
         click.echo(name)
     if result.error:
         raise UserError(f"backfill {source.id} stopped: {result.error}")
+    if _said_unwritten(unwritten):
+        sys.exit(1)

@@ -5,7 +5,9 @@ File names and contents come from the state (``Accepted.name`` and
 same file. ``write`` only collects; ``flush`` writes the batch with
 ``seedwatch.corpus.write_batch``: atomic, never replacing an existing file,
 one flush to disk for the lot (the pipeline calls ``flush`` after each batch
-and marks the entries written only after it returns).
+and marks the entries written only after it returns). A write the system
+refuses (a full disk, a read-only folder) raises ``DiskError`` naming the
+folder: the entries stay pending and the pipeline retries them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from seedwatch.contracts import Accepted, Sink
 from seedwatch.corpus import sweep_temporary, write_batch
-from seedwatch.errors import ConfigError
+from seedwatch.errors import ConfigError, DiskError
 from seedwatch.folders import ensure_folder
 from seedwatch.hookspecs import hookimpl
 
@@ -46,7 +48,13 @@ class CorpusSink(Sink):
     def flush(self) -> None:
         batch, self.batch = self.batch, []
         if self.folder is not None and batch:
-            write_batch(self.folder, batch)
+            try:
+                write_batch(self.folder, batch)
+            except OSError as exc:
+                # A full disk, a file-size limit, a read-only folder: the
+                # temporary files are gone, and a name is linked only once its
+                # file is on disk, so whatever got its name is whole.
+                raise DiskError("corpus folder", self.folder, exc) from exc
 
 
 @hookimpl
