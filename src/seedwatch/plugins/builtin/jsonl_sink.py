@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from seedwatch.contracts import Accepted, Sink
-from seedwatch.errors import ConfigError
+from seedwatch.errors import ConfigError, DiskError
 from seedwatch.hookspecs import hookimpl
 from seedwatch.redact import redact_item
 
@@ -37,6 +37,23 @@ def _drop_torn_tail(path: Path) -> None:
             return
         cut = tail.rfind(b"\n")
         fh.truncate(size - len(tail) + cut + 1 if cut >= 0 else max(0, size - len(tail)))
+
+
+def _append(path: Path, data: bytes) -> None:
+    """Append ``data`` whole or not at all: a full disk or a file-size limit
+    mid-line cuts the torn line, or the retry's line would be glued to it."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.lseek(fd, 0, os.SEEK_END)
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError:
+            os.ftruncate(fd, size)
+            raise
+    finally:
+        os.close(fd)
 
 
 # Far more than the items in flight at a crash (threads x batch size).
@@ -86,16 +103,22 @@ class JsonlSink(Sink):
             record = item.to_json() | {"seq": entry.seq, "file": entry.name}
             line = json.dumps(record, ensure_ascii=False) + "\n"
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(line)
+            try:
+                _append(self.path, line.encode("utf-8"))
+            except OSError as exc:
+                raise DiskError("jsonl sink file", self.path, exc) from exc
+            self.recent.add(entry.seq)  # appended: a retry after a failed flush skips it
             self.dirty = True
 
     def flush(self) -> None:
         with self.lock:
             if self.path is None or not self.dirty:
                 return
-            with self.path.open("rb") as fh:
-                os.fsync(fh.fileno())  # one fsync per batch of appended lines
+            try:
+                with self.path.open("rb") as fh:
+                    os.fsync(fh.fileno())  # one fsync per batch of appended lines
+            except OSError as exc:
+                raise DiskError("jsonl sink file", self.path, exc) from exc
             self.dirty = False
 
 
