@@ -27,6 +27,7 @@ import errno
 import os
 import resource
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -36,6 +37,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -238,21 +240,36 @@ def test_a_read_only_corpus_folder_is_reported_and_written_once_it_is_writable(
     server: LocalServer, tmp_path: Path
 ) -> None:
     state_url = f"sqlite:///{tmp_path / 'state.db'}"
-    config = write_config(tmp_path, server, state_url)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = write_config(tmp_path, server, state_url, listen=f'"127.0.0.1:{port}"')
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     corpus.chmod(0o555)
     proc = seedwatch(config, "run", preexec=mode_bits_apply)
+
+    def health() -> dict[str, Any]:
+        try:
+            answer: dict[str, Any] = httpx.get(f"http://127.0.0.1:{port}/healthz").json()
+        except httpx.TransportError:
+            return {}
+        return answer
+
     try:
         assert wait_for(lambda: len(item_rows(state_url)) == 4), "both sources recorded"
         assert wait_for(lambda: len(server.hits("/small.xml")) >= 2), "and polled again"
         assert len(server.hits("/large.xml")) >= 2
         assert not linked(corpus)
         assert {status for _, status in item_rows(state_url)} == {"pending"}
+        said = health()
+        assert said["status"] == "degraded", said
+        assert any("refuses writes" in reason for reason in said["reasons"]), said
         corpus.chmod(0o755)
         # (temporary files come and go while the daemon writes: names only)
         assert wait_for(lambda: len(linked(corpus)) == 4), "the retry wrote them"
         assert wait_for(lambda: all(s == "written" for _, s in item_rows(state_url)))
+        assert wait_for(lambda: health().get("status") == "ok"), health()
     finally:
         corpus.chmod(0o755)
         proc.send_signal(signal.SIGTERM)

@@ -21,7 +21,7 @@ LATE = timedelta(minutes=5)  # polls queued longer than this make the daemon "de
 
 def health(service: Service) -> tuple[str, list[str]]:
     """ "failing" (scheduler or workers dead), "degraded" (sources parked or
-    failing, polls late) or "ok", with the reasons."""
+    failing, polls late, writes failing) or "ok", with the reasons."""
     scheduler = service.scheduler
     if scheduler is not None and not service.stop_event.is_set():
         dead = []
@@ -48,6 +48,8 @@ def health(service: Service) -> tuple[str, list[str]]:
         for i, when in service.planned.items()
         if when < now() - LATE and service.scheduler is not None
     ]
+    if service.pipeline.writer.unwritten:
+        reasons.append("a sink refuses writes (a full disk?): items wait, pending; see the log")
     if late:
         reasons.append(
             f"{status.count(len(late), 'poll')} more than {human(LATE)} late: {_some(late)}"
