@@ -50,7 +50,7 @@ from seedwatch.daemon.schedule import human
 from seedwatch.daemon.sdnotify import Notifier
 from seedwatch.errors import UserError
 from seedwatch.models import Source
-from seedwatch.state.failures import is_state_failure, state_error
+from seedwatch.state.failures import is_state_failure
 from seedwatch.state.store import now
 
 if TYPE_CHECKING:
@@ -273,7 +273,7 @@ class Service:
             if self._reload_requested:
                 self._reload_requested = False
                 self.reload()
-            self._retry_writes()
+            self.pipeline.writer.retry(due_only=True)  # writes a sink refused
             self._sync_from_state()
             if beat and time.monotonic() - last_beat >= beat / 2 and self.health()[0] != "failing":
                 self.notifier.alive()
@@ -298,15 +298,6 @@ class Service:
             self.server.stop()
         self.pipeline.registry.notify("on_shutdown")
         log.info("stopped")
-
-    def _retry_writes(self) -> None:
-        """Try again, when due, the writes a sink refused (``Writer.retry``)."""
-        try:
-            self.pipeline.writer.retry(due_only=True)
-        except Exception as exc:
-            if not is_state_failure(exc):
-                raise
-            log.error("%s", state_error(self.pipeline.store.url, exc, "failed writes wait"))
 
     def _sync_from_state(self) -> None:
         """Move jobs earlier when the state says so (a resume, another process)."""

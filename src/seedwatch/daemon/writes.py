@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from seedwatch.contracts import Accepted, Sink
 from seedwatch.errors import PluginError, UserError
 from seedwatch.plugins.registry import Registry
+from seedwatch.state.failures import is_state_failure, state_error
 from seedwatch.state.store import Store
 
 log = logging.getLogger("seedwatch.pipeline")
@@ -123,16 +124,20 @@ class Writer:
     def retry(self, *, due_only: bool = False) -> int | None:
         """Try the pending entries again if a write failed since the last try
         (with ``due_only``, only once its back-off is over); ``None`` when no try
-        was made, else how many are still unwritten."""
+        was made (or the state refused it: said in one line), else how many
+        are still unwritten."""
         if not self.unwritten or (due_only and time.monotonic() < self.retry_at):
             return None
         self.unwritten = False
         try:
             pending = self.store.pending()
             failed = self.write(pending)
-        except BaseException:
+        except Exception as exc:
             self.unwritten = True
-            raise
+            if not is_state_failure(exc):
+                raise
+            log.error("%s", state_error(self.store.url, exc, "the items wait, pending"))
+            return None
         finally:
             # Back off while the failure lasts: a full disk is not hammered.
             self.delay = min(self.delay * 2, RETRY_MAX) if self.unwritten else RETRY_FIRST
