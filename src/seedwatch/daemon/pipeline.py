@@ -88,7 +88,7 @@ class Pipeline:
         items if given: a cluster node completing a dead node's poll); returns
         how many. The same write path as a poll's: sinks are idempotent and
         flushed before the entries are marked written; what a sink still cannot
-        write (a full disk) is reported and stays pending for ``retry_writes``."""
+        write (a full disk) is reported and stays pending for ``Writer.retry``."""
         pending = self.store.pending()
         if source_id is not None:
             pending = [entry for entry in pending if entry.item.source == source_id]
@@ -267,10 +267,6 @@ class Pipeline:
         """Write recorded entries to every sink, make them durable, then mark them
         written (``daemon.writes``); returns those a sink could not write."""
         return self.writer.write(entries)
-
-    def retry_writes(self) -> int | None:
-        """Try again the writes that failed (``Writer.retry``)."""
-        return self.writer.retry()
 
     # -- sources --------------------------------------------------------------
 
