@@ -102,27 +102,32 @@ def _fmix32(hv: Signature) -> Signature:
     return hv ^ (hv >> np.uint32(16))
 
 
-def _sha1_32(data: bytes) -> int:
-    """The first four bytes of SHA-1, little-endian (datasketch's ``sha1_hash32``)."""
-    return int.from_bytes(hashlib.sha1(data).digest()[:4], "little")
+def _grams(normalized: str, size: int) -> set[str]:
+    """``shingles`` as text: equal strings are equal bytes, so the set is the same."""
+    words = _WORD.findall(normalized)
+    if len(words) <= size:
+        return {" ".join(words)} if words else set()
+    return {" ".join(gram) for gram in zip(*(words[k:] for k in range(size)), strict=False)}
 
 
 def shingles(normalized: str, size: int) -> set[bytes]:
     """Word ``size``-grams of a normalised text; punctuation is not a word, so
     "Micromax, and Lava" and "Micromax and Lava" shingle alike."""
-    words = _WORD.findall(normalized)
-    if len(words) <= size:
-        return {" ".join(words).encode()} if words else set()
-    return {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
+    return {gram.encode() for gram in _grams(normalized, size)}
 
 
 def signature(normalized: str, layout: Layout) -> Signature | None:
     """The MinHash of a normalised text's shingles; ``None`` for a text without words."""
-    grams = shingles(normalized, layout.shingle)
+    grams = _grams(normalized, layout.shingle)
     if not grams:
         return None
     perms = Permutations.of(layout.num_perm)
-    hashed = np.fromiter((_sha1_32(g) for g in grams), dtype=np.uint32, count=len(grams))
+    # Each shingle hashed as datasketch's ``sha1_hash32`` does (the first four
+    # bytes of SHA-1, little-endian), numpy reading all the digests at once:
+    # one call per shingle, no int built of each (hashing is most of the cost).
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(gram.encode()).digest()[:4] for gram in grams])
+    hashed = np.frombuffer(digests, dtype="<u4").astype(np.uint32)
     mixed = _fmix32(hashed).reshape(-1, 1)
     values: Signature = (mixed * perms.a + perms.b).min(axis=0)
     return values
@@ -131,12 +136,23 @@ def signature(normalized: str, layout: Layout) -> Signature | None:
 def band_keys(sig: Signature, layout: Layout) -> list[tuple[int, int]]:
     """(band, bucket) for each LSH band; the bucket hashes the band's number with
     its rows, so equal buckets mean an equal band."""
-    keys = []
-    for band in range(layout.bands):
-        rows = sig[band * layout.rows : (band + 1) * layout.rows].astype("<u4").tobytes()
-        digest = hashlib.blake2b(band.to_bytes(2, "big") + rows, digest_size=8).digest()
-        keys.append((band, int.from_bytes(digest, "big", signed=True)))
-    return keys
+    data = to_bytes(sig)
+    width = 4 * layout.rows  # bytes of one band's rows
+    blake2b = hashlib.blake2b
+    return [
+        (
+            band,
+            int.from_bytes(
+                blake2b(
+                    band.to_bytes(2, "big") + data[band * width : (band + 1) * width],
+                    digest_size=8,
+                ).digest(),
+                "big",
+                signed=True,
+            ),
+        )
+        for band in range(layout.bands)
+    ]
 
 
 def to_bytes(sig: Signature) -> bytes:
