@@ -74,6 +74,10 @@ class Dialect(Protocol):
         """The next ``count`` corpus sequence numbers, ascending, in one statement,
         inside the admit transaction."""
 
+    def reserve_item_ids(self, conn: Connection, count: int) -> list[int]:
+        """``count`` new ``items.id`` values, inside the transaction that inserts
+        them (rows are inserted with their ids: no ``RETURNING`` a row)."""
+
     def peek_seq(self, conn: Connection) -> int:
         """The number the next ``reserve_seqs`` would give first."""
 

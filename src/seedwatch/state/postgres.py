@@ -135,6 +135,16 @@ def next_seqs(conn: Connection, count: int) -> list[int]:
     return sorted(int(value) for value in rows)
 
 
+def next_item_ids(conn: Connection, count: int) -> list[int]:
+    """``count`` values of ``items.id``'s own sequence (what an insert without an
+    id would take), ascending."""
+    rows = conn.execute(
+        text("SELECT nextval(pg_get_serial_sequence('items', 'id')) FROM generate_series(1, :n)"),
+        {"n": count},
+    ).scalars()
+    return sorted(int(value) for value in rows)
+
+
 def peek_seq(conn: Connection) -> int:
     """The number the next ``next_seqs`` would give first."""
     row = conn.execute(text(f"SELECT last_value, is_called FROM {SEQUENCE}")).one()
@@ -238,6 +248,9 @@ class PostgresDialect:
 
     def reserve_seqs(self, conn: Connection, count: int) -> list[int]:
         return next_seqs(conn, count)
+
+    def reserve_item_ids(self, conn: Connection, count: int) -> list[int]:
+        return next_item_ids(conn, count)
 
     def peek_seq(self, conn: Connection) -> int:
         return peek_seq(conn)

@@ -1,5 +1,5 @@
 """The rows the store writes for items: an item's row (its identity and
-fingerprints), a batch of them inserted in one statement, and an accepted
+fingerprints), a batch of them inserted in one statement with their ids, and an accepted
 item of an admit batch waiting to be recorded.
 
 Not public: a helper of ``seedwatch.state.store``.
@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
 from seedwatch.contracts import Verdict
 from seedwatch.models import Item
+from seedwatch.state.bulk import insert_dicts
 from seedwatch.state.dedup import Candidate
 from seedwatch.state.schema import items
 
@@ -55,11 +56,8 @@ def item_row(
     }
 
 
-def insert_items(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert item rows in one statement; their ids, in the rows' order."""
-    if len(rows) == 1:
-        return [
-            int(conn.execute(insert(items).values(**rows[0]).returning(items.c.id)).scalar_one())
-        ]
-    result = conn.execute(insert(items).returning(items.c.id, sort_by_parameter_order=True), rows)
-    return [int(item_id) for item_id in result.scalars()]
+def insert_items(conn: Connection, ids: Sequence[int], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert item rows (all with the same keys) with their ``ids`` in one
+    ``executemany`` (``state.bulk``)."""
+    with_ids = [{"id": item_id, **row} for item_id, row in zip(ids, rows, strict=True)]
+    insert_dicts(conn, items, with_ids)

@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 
 from seedwatch.folders import ensure_folder
 from seedwatch.state.dialect import Entry, Plan
-from seedwatch.state.schema import counters
+from seedwatch.state.schema import counters, items
 
 CORPUS_SEQ = "corpus_seq"
 
@@ -90,6 +90,13 @@ class SQLiteDialect:
             conn.execute(insert(counters).values(name=CORPUS_SEQ, value=count))
             return list(range(count))
         return list(range(int(row[0]) - count, int(row[0])))
+
+    def reserve_item_ids(self, conn: Connection, count: int) -> list[int]:
+        # The ids SQLite itself would give (the largest rowid plus one, the
+        # table has no AUTOINCREMENT); the write lock is ours until commit.
+        top = conn.execute(select(func.max(items.c.id))).scalar()
+        first = int(top or 0) + 1
+        return list(range(first, first + count))
 
     def peek_seq(self, conn: Connection) -> int:
         value = conn.execute(select(counters.c.value).where(counters.c.name == CORPUS_SEQ)).scalar()

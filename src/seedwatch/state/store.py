@@ -19,13 +19,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 
 from seedwatch.contracts import Accepted, Cursor, PollResult, Verdict
 from seedwatch.corpus import file_name
 from seedwatch.errors import ConfigError
 from seedwatch.models import Item
 from seedwatch.state import schema, source_state
+from seedwatch.state.bulk import insert_rows
 from seedwatch.state.dedup import (
     DEFAULT_LAYERS,
     Candidate,
@@ -45,6 +46,7 @@ from seedwatch.state.schema import corpus_files, items, sources
 from seedwatch.state.source_state import PollRecord, SourceState
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_FILE_COLUMNS = ("name", "seq", "size", "items", "indexed")
 
 Render = Callable[[Item, datetime, str | None], str]
 
@@ -251,8 +253,10 @@ class Store:
             return
         seqs = self.dialect.reserve_seqs(conn, len(waiting))
         names = [file_name(seq, w.item.text) for seq, w in zip(seqs, waiting, strict=True)]
-        ids = insert_items(
+        ids = self.dialect.reserve_item_ids(conn, len(waiting))
+        insert_items(
             conn,
+            ids,
             [
                 item_row(
                     w.cand,
@@ -270,16 +274,12 @@ class Store:
         )
         record(conn, [(item_id, w.cand) for item_id, w in zip(ids, waiting, strict=True)])
         # The files are ours: the indexer must not read them back as found files.
-        conn.execute(
-            insert(corpus_files),
+        insert_rows(
+            conn,
+            corpus_files,
+            _FILE_COLUMNS,
             [
-                {
-                    "name": name,
-                    "seq": seq,
-                    "size": len(w.rendered.encode()),
-                    "items": 1,
-                    "indexed": created,
-                }
+                (name, seq, len(w.rendered.encode()), 1, created)
                 for w, seq, name in zip(waiting, seqs, names, strict=True)
             ],
         )
@@ -348,14 +348,14 @@ class Store:
                 rows.append(item_row(cand, seq, name, "indexed", at))
         with self.engine.begin() as conn:
             if rows:
-                ids = insert_items(conn, rows)
+                ids = self.dialect.reserve_item_ids(conn, len(rows))
+                insert_items(conn, ids, rows)
                 record(conn, list(zip(ids, cands, strict=True)))
-            conn.execute(
-                insert(corpus_files),
-                [
-                    {"name": name, "seq": seq, "size": size, "items": len(found), "indexed": at}
-                    for name, seq, size, found in files
-                ],
+            insert_rows(
+                conn,
+                corpus_files,
+                _FILE_COLUMNS,
+                [(name, seq, size, len(found), at) for name, seq, size, found in files],
             )
 
     def stats(self) -> dict[str, int]:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from seedwatch.errors import ConfigError
+from seedwatch.state.bulk import insert_rows
 from seedwatch.state.dedup.features import Candidate, Layout, to_bytes
 from seedwatch.state.dedup.settings import DedupSettings
 from seedwatch.state.schema import counters, dedup_bands, dedup_items, dedup_params, dedup_units
@@ -57,9 +58,9 @@ def layout(conn: Connection, settings: DedupSettings) -> Layout:
 
 def record(conn: Connection, entries: Sequence[tuple[int, Candidate]]) -> None:
     """Store the index rows of freshly recorded items (``items.id``, candidate)."""
-    item_rows: list[dict[str, Any]] = []
-    unit_rows: list[dict[str, Any]] = []
-    band_rows: list[dict[str, Any]] = []
+    item_rows: list[tuple[Any, ...]] = []
+    unit_rows: list[tuple[int, int, int, int, bool]] = []
+    band_rows: list[tuple[int, int, int]] = []
     for item_id, cand in entries:
         seen: set[int] = set()
         whole_chars = 0
@@ -69,36 +70,27 @@ def record(conn: Connection, entries: Sequence[tuple[int, Candidate]]) -> None:
             if unit.key in seen:
                 continue
             seen.add(unit.key)
-            unit_rows.append(
-                {
-                    "item_id": item_id,
-                    "fp": unit.key,
-                    "para": unit.para,
-                    "chars": unit.chars,
-                    "whole": unit.whole,
-                }
-            )
+            unit_rows.append((item_id, unit.key, unit.para, unit.chars, unit.whole))
         sig = cand.signature
         item_rows.append(
-            {
-                "item_id": item_id,
-                "unit_chars": whole_chars,
-                "signature": to_bytes(sig) if sig is not None else None,
-                "site": cand.site,
-                "title_key": cand.title_key,
-                "published": cand.moment,
-            }
+            (
+                item_id,
+                whole_chars,
+                to_bytes(sig) if sig is not None else None,
+                cand.site,
+                cand.title_key,
+                cand.moment,
+            )
         )
-        band_rows.extend(
-            {"item_id": item_id, "band": band, "bucket": bucket} for band, bucket in cand.bands
-        )
-    for table, rows in (
-        (dedup_items, item_rows),
-        (dedup_units, unit_rows),
-        (dedup_bands, band_rows),
-    ):
-        if rows:
-            conn.execute(insert(table), rows)
+        band_rows.extend((item_id, band, bucket) for band, bucket in cand.bands)
+    # A few statements for the whole batch, straight to the driver: the band
+    # rows alone are some twenty an item (``state.bulk``).
+    insert_rows(conn, dedup_items, _ITEM_COLUMNS, item_rows)
+    insert_rows(conn, dedup_units, ("item_id", "fp", "para", "chars", "whole"), unit_rows)
+    insert_rows(conn, dedup_bands, ("item_id", "band", "bucket"), band_rows)
+
+
+_ITEM_COLUMNS = ("item_id", "unit_chars", "signature", "site", "title_key", "published")
 
 
 def count_rejection(conn: Connection, layer: str) -> None:
