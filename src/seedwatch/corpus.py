@@ -34,6 +34,7 @@ from seedwatch.durable import make_durable, sync_folder
 from seedwatch.errors import ItemValidationError, ParseError
 from seedwatch.models import Item, Quote, ThreadRef
 from seedwatch.redact import redact_item
+from seedwatch.simpleyaml import simple_block
 from seedwatch.text import fingerprint_hex
 
 # libyaml's emitter when PyYAML has it: the pure-Python one costs more than
@@ -127,14 +128,17 @@ def render(
     body = item.text.rstrip("\n") + "\n"
     if not with_front_matter:
         return body
-    header = yaml.dump(
-        front_matter(item, fetched, revision_of),
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        width=100_000,  # one line per value: easier for grep and for humans
-        default_flow_style=False,
-    )
+    fields = front_matter(item, fetched, revision_of)
+    header = simple_block(fields)
+    if header is None:
+        header = yaml.dump(
+            fields,
+            Dumper=_Dumper,
+            sort_keys=False,
+            allow_unicode=True,
+            width=100_000,  # one line per value: easier for grep and for humans
+            default_flow_style=False,
+        )
     return f"---\n{header}---\n{body}"
 
 

@@ -1,0 +1,75 @@
+"""YAML for the corpus front matter, written directly for the common case.
+
+``corpus.render`` dumps the front matter with PyYAML (libyaml's emitter);
+its representer and resolver are Python and cost more than the rest of an
+item's rendering. ``simple_block`` writes the very same text for a map of
+numbers, strings and lists of strings, or says ``None`` (then PyYAML
+writes it: the thread map, unusual characters, long values).
+
+A string of printable characters that cannot break a line (no controls, no
+line separators, nothing beyond the BMP, which libyaml escapes, no BOM) is
+emitted plain when YAML reads it back as that same string (PyYAML's own
+resolver says so) and no indicator forbids it (libyaml's rules for a block
+scalar: leading or trailing space, an indicator first, ``": "``, ``" #"``, a
+document marker), else single-quoted, quotes doubled. Values stay far below
+the ``width`` at which the emitter would fold a line. A test compares the
+two writers on generated values.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+_SIMPLE = re.compile("[\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]{1,10000}")
+_FIRST = frozenset("#,[]{}&*!|>'\"%@`")
+_KEY = re.compile("[a-z_]{1,40}")  # what our keys look like (emitted plain)
+_STR_TAG = "tag:yaml.org,2002:str"
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _scalar(value: str) -> str | None:
+    """``value`` as libyaml emits it in a block mapping or sequence; ``None``: ask PyYAML."""
+    if not _SIMPLE.fullmatch(value):
+        return None
+    plain = not (
+        value[0] == " "
+        or value[-1] == " "
+        or value[0] in _FIRST
+        or (value[0] in "?:-" and (len(value) == 1 or value[1] == " "))
+        or value.startswith(("---", "..."))
+        or ": " in value
+        or value[-1] == ":"
+        or " #" in value
+    )
+    if plain and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG:
+        return value
+    return "'" + value.replace("'", "''") + "'"
+
+
+def simple_block(fields: dict[str, Any]) -> str | None:
+    """``yaml.dump(fields)`` as ``corpus.render`` calls it, or ``None`` when it
+    takes PyYAML (see the module doc)."""
+    lines = []
+    for key, value in fields.items():
+        if not _KEY.fullmatch(key) or _scalar(key) != key:
+            return None
+        if type(value) is int:
+            lines.append(f"{key}: {value}\n")
+        elif type(value) is str:
+            scalar = _scalar(value)
+            if scalar is None:
+                return None
+            lines.append(f"{key}: {scalar}\n")
+        elif type(value) is list and value and all(type(v) is str for v in value):
+            lines.append(f"{key}:\n")
+            for entry in value:
+                scalar = _scalar(entry)
+                if scalar is None:
+                    return None
+                lines.append(f"- {scalar}\n")
+        else:
+            return None
+    return "".join(lines)
