@@ -44,7 +44,8 @@ def _scalar(value: str) -> str | None:
         or value[-1] == ":"
         or " #" in value
     )
-    if plain and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG:
+    resolve: Any = _RESOLVER.resolve  # untyped in types-PyYAML
+    if plain and resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG:
         return value
     return "'" + value.replace("'", "''") + "'"
 
