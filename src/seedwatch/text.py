@@ -60,8 +60,15 @@ _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 def normalize(text: str) -> str:
     """The normalisation under the fingerprint (and paragraph fingerprints)."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_TYPOGRAPHIC)
-    return _WS.sub(" ", text).strip()
+    # ASCII text is its own NFKC form, case-folds as lower() does and holds no
+    # typographic punctuation. " ".join(x.split()) is _WS.sub(" ", x).strip()
+    # without a regex: both take whitespace as str.isspace() does.
+    if text.isascii():
+        return " ".join(text.lower().split())
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if not text.isascii():
+        text = text.translate(_TYPOGRAPHIC)
+    return " ".join(text.split())
 
 
 def fingerprint(text: str) -> bytes:
