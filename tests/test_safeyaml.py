@@ -158,3 +158,36 @@ def test_several_documents_are_an_error() -> None:
 
 def test_empty_text_is_none() -> None:
     assert safeyaml.load("") is None
+
+
+# Short blocks without anchors, aliases or flow collections are composed by
+# libyaml; each answer must be the one the bounded Python composer gives.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "seedwatch: 1\ntitle: 'yes'\ntags:\n- a\n- 2024-01-02\nthread:\n  id: 7\n  quotes: []\n",
+        "a: !binary aGVsbG8=\nb: 2024-13-45\nc: " + "9" * 5000 + "\n",
+        "title: Hello\ndate: 2020-09-25 14:40:12\nn: .nan\nx: ~\n",
+    ],
+)
+def test_short_blocks_load_as_the_careful_path_loads_them(text: str) -> None:
+    careful = safeyaml.SafeLoader(text)
+    try:
+        expected = careful.get_single_data()
+    finally:
+        careful.dispose()
+    assert repr(safeyaml.load(text)) == repr(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- " * (safeyaml.MAX_DEPTH + 5) + "x\n", f"nested deeper than {safeyaml.MAX_DEPTH}"),
+        ("a: !!python/object:os.system x\n", "refused"),
+        ("a: 1\n---\nb: 2\n", "YAML error"),
+        ("a: b: c\n", "line 1"),
+    ],
+)
+def test_short_blocks_are_refused_as_the_careful_path_refuses_them(text: str, message: str) -> None:
+    with pytest.raises(ParseError, match=message):
+        safeyaml.load(text)

@@ -19,7 +19,10 @@ of PyYAML's safe loader it:
 - bounds nesting while composing, because libyaml's Cython composer recurses
   on the C stack and crashes the interpreter (SIGSEGV) on ~100,000 nested
   ``[`` (PyYAML 6.0.3). The C *parser* is kept (it is iterative); the node
-  tree is composed by PyYAML's Python composer with a depth check.
+  tree is composed by PyYAML's Python composer with a depth check. A short
+  block without anchors, aliases or flow collections (most front matter)
+  can neither nest deep enough for that crash nor expand: libyaml composes
+  it, its depth is checked after, and anything unusual takes the careful path.
 """
 
 from __future__ import annotations
@@ -177,12 +180,57 @@ def _where(node: Node, first_line: int) -> str:
     return f"line {mark.line + first_line}, column {mark.column + 1}" if mark else "?"
 
 
+# A block this short, without anchors, aliases or flow collections, cannot
+# nest deep enough to strain libyaml's recursive composer, nor expand.
+_SHORT = 4096
+# libyaml's own composer (``CParser.get_single_node``), which ``SafeLoader``
+# overrides with the bounded Python one.
+_CParser: Any = getattr(yaml, "CSafeLoader", None)
+_RISKY = ("&", "*", "[", "{")
+
+
+def _load_simple(text: str, first_line: int) -> Any:
+    """``load`` for a short block without anchors, aliases or flow collections,
+    composed by libyaml (its composer recursion is bounded by the length), or
+    ``_SLOW`` when it is not one, or when anything goes wrong: then ``load``
+    reads it the careful way and gives its exact answer or error."""
+    if len(text) > _SHORT or any(mark in text for mark in _RISKY) or _CParser is None:
+        return _SLOW
+    loader = SafeLoader(text, first_line=first_line)
+    try:
+        node = _CParser.get_single_node(loader)
+        if node is None or _deeper_than(node, MAX_DEPTH):
+            return _SLOW
+        return loader.construct_document(node)
+    except Exception:
+        return _SLOW
+    finally:
+        loader.dispose()
+
+
+_SLOW = object()
+
+
+def _deeper_than(root: Node, limit: int) -> bool:
+    """Whether a tree (no aliases: each node once) nests deeper than ``limit``."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((kid, depth + 1) for kid in _children(node))
+    return False
+
+
 def load(text: str, *, first_line: int = 1) -> Any:
     """Load one YAML document safely; ``ParseError`` for anything unreadable or refused.
 
     ``first_line`` is the line number ``text`` starts at in its file, so that
     messages point at the right line of a front-matter block.
     """
+    simple = _load_simple(text, first_line)
+    if simple is not _SLOW:
+        return simple
     loader = SafeLoader(text, first_line=first_line)
     try:
         return loader.get_single_data()
