@@ -67,8 +67,17 @@ def normalize(text: str) -> str:
         return " ".join(text.lower().split())
     text = unicodedata.normalize("NFKC", text).casefold()
     if not text.isascii():
-        text = text.translate(_TYPOGRAPHIC)
+        # What translate(_TYPOGRAPHIC) gives, a regex scan instead of a table
+        # lookup per character (the punctuation is rare in a text).
+        text = _TYPOGRAPHIC_RE.sub(_typographic, text)
     return " ".join(text.split())
+
+
+_TYPOGRAPHIC_RE = re.compile("[" + "".join(chr(code) for code in _TYPOGRAPHIC) + "]")
+
+
+def _typographic(match: re.Match[str]) -> str:
+    return str(_TYPOGRAPHIC[ord(match.group())])
 
 
 def fingerprint(text: str) -> bytes:
