@@ -18,6 +18,7 @@ Nodes sharing a corpus folder and a PostgreSQL state index one at a time
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,11 +47,15 @@ class IndexReport:
 
 def read_corpus_file(registry: Registry, path: Path) -> list[Item]:
     """The items a corpus file holds, by the parser that claims it."""
+    return _read(registry, path, path.stat(), path.resolve())
+
+
+def _read(registry: Registry, path: Path, stat: os.stat_result, resolved: Path) -> list[Item]:
     content = path.read_bytes()
     document = Document(
-        url=path.resolve().as_uri(),
+        url=resolved.as_uri(),
         content=content,
-        fetched=datetime.fromtimestamp(path.stat().st_mtime, UTC),
+        fetched=datetime.fromtimestamp(stat.st_mtime, UTC),
         media_type="text/plain",
         charset="utf-8",
     )
@@ -138,13 +143,17 @@ def _index(registry: Registry, store: Store, folder: Path) -> IndexReport:
     # loses nothing, the next run indexes the files not recorded yet.
     batch: list[tuple[str, int, int, list[Item]]] = []
     held = 0
+    base = folder.resolve()  # once, not for every file (only a symlink's own target differs)
     for entry in files:
         if entry.name in known:
             report.skipped += 1
             continue
         try:
-            items = read_corpus_file(registry, entry.path)
-            size = entry.path.stat().st_size
+            path = entry.path
+            stat = path.stat()
+            resolved = path.resolve() if path.is_symlink() else base / entry.name
+            items = _read(registry, path, stat, resolved)
+            size = stat.st_size
         except OSError as exc:
             log.warning(
                 "corpus file %s cannot be read (%s); skipped, not indexed: "
