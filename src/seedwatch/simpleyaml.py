@@ -25,8 +25,9 @@ import yaml
 
 _SIMPLE = re.compile("[\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]{1,10000}")
 _FIRST = frozenset("#,[]{}&*!|>'\"%@`")
-_KEY = re.compile("[a-z_]{1,40}")  # what our keys look like (emitted plain)
+_KEY = re.compile("[a-z_]{1,40}")  # what our keys look like
 _STR_TAG = "tag:yaml.org,2002:str"
+_PLAIN_KEYS: set[str] = set()  # keys found to be emitted plain
 _RESOLVER = yaml.resolver.Resolver()
 
 
@@ -55,8 +56,11 @@ def simple_block(fields: dict[str, Any]) -> str | None:
     takes PyYAML (see the module doc)."""
     lines = []
     for key, value in fields.items():
-        if not _KEY.fullmatch(key) or _scalar(key) != key:
-            return None
+        if key not in _PLAIN_KEYS:
+            if not _KEY.fullmatch(key) or _scalar(key) != key:
+                return None
+            if len(_PLAIN_KEYS) < 256:  # the front matter's dozen names, checked once
+                _PLAIN_KEYS.add(key)
         if type(value) is int:
             lines.append(f"{key}: {value}\n")
         elif type(value) is str:
