@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -135,6 +136,13 @@ def test_a_claimed_page_count_of_5000_digits(page: str) -> None:
     assert b"Page 1 of 3" in html
     mangled = html.replace(b"Page 1 of 3", page.encode())
     assert items("vbulletin", doc(mangled, url="https://example.org/showthread.php?t=1"))
+
+
+@pytest.mark.parametrize("ago", ["99999999999 minutes ago", "3000000 years ago"])
+def test_a_time_ago_before_any_calendar_is_no_date(ago: str) -> None:
+    fetched = datetime(2026, 11, 21, tzinfo=UTC)
+    assert dates.from_text(ago, fetched=fetched) is None
+    assert dates.from_text("3 years ago", fetched=fetched) == datetime(2023, 11, 22, tzinfo=UTC)
 
 
 def test_a_long_mangled_post_date_is_no_date_and_costs_no_time() -> None:

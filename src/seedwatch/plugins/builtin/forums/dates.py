@@ -107,7 +107,10 @@ def _relative(text: str, zone: tzinfo, fetched: datetime) -> datetime | None:
     if match:
         count_word, unit = match.groups()
         count = int(count_word) if count_word.isdigit() else 1
-        return now - count * _UNITS[unit.lower()]
+        try:
+            return now - count * _UNITS[unit.lower()]
+        except OverflowError:  # "99999999999 years ago": before any calendar
+            return None
     match = _DAY_WORD.match(text)
     if match:
         day = now.date() - timedelta(days=1 if match.group(1).lower() == "yesterday" else 0)
