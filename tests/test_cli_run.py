@@ -8,21 +8,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from clirun import seedwatch
 from feedgen import article, rss
 from localserver import LocalServer, Reply
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+from waiting import wait_for
 
 
 def test_a_second_ctrl_c_during_the_drain_stops_at_once(
@@ -39,7 +30,7 @@ def test_a_second_ctrl_c_during_the_drain_stops_at_once(
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        assert _wait_for(lambda: len(server.hits("/stuck.xml")) >= 1)
+        assert wait_for(lambda: len(server.hits("/stuck.xml")) >= 1)
         proc.send_signal(signal.SIGINT)
         time.sleep(1.0)
         assert proc.poll() is None, "the first Ctrl-C drains: the poll in flight is waited for"
@@ -69,7 +60,7 @@ def test_a_repeated_sigterm_still_drains(server: LocalServer, tmp_path: Path) ->
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        assert _wait_for(lambda: len(server.hits("/slow.xml")) >= 1)
+        assert wait_for(lambda: len(server.hits("/slow.xml")) >= 1)
         proc.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         proc.send_signal(signal.SIGTERM)  # a supervisor signalling twice

@@ -32,7 +32,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -53,6 +52,7 @@ from seedwatch.errors import DiskError
 from seedwatch.plugins.manager import build_registry
 from seedwatch.state.store import Store, now
 from seedwatch.text import fingerprint_hex
+from waiting import wait_for
 
 LIMIT = 64 * 1024  # the file-size limit: the small items' files fit, the large one not
 _PR_CAPBSET_DROP, _CAP_DAC_OVERRIDE = 24, 1
@@ -225,15 +225,6 @@ def test_a_full_disk_under_a_sqlite_state_marks_nothing_it_did_not_write(
     code, err = once(config)
     assert code == 0, err
     assert_complete(f"sqlite:///{state}", corpus)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_read_only_corpus_folder_is_reported_and_written_once_it_is_writable(

@@ -32,8 +32,7 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +48,7 @@ from clirun import seedwatch
 from forum_server import LOGIN, POSTS, LoginBoard, html
 from greader_server import USER, GReaderServer
 from localserver import LocalServer, Reply, Request
+from waiting import wait_for
 
 RANDOM = 24  # hex digits of every secret's random part, which the searches look for
 
@@ -253,15 +253,6 @@ def _logging_restored() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 class Daemon:
     """``seedwatch -vv run``, its log (JSON lines: stderr is not a terminal) in a file."""
 
@@ -288,7 +279,7 @@ class Daemon:
                 done = {line.get("source") for line in self.lines() if "outcome" in line}
                 return done >= set(ids)
 
-            assert _wait_for(polled), self.log.read_text()
+            assert wait_for(polled), self.log.read_text()
             listening = next(m for m in self.messages() if "status page on" in m)
             base = listening.rpartition(" on ")[2].rstrip("/")
             pages = {f"GET {path}": httpx.get(base + path, timeout=10) for path in HTTP_PAGES}

@@ -32,6 +32,7 @@ from seedwatch.daemon.cli import main
 from seedwatch.daemon.pipeline import Pipeline
 from seedwatch.daemon.service import Service
 from seedwatch.state.store import SourceState, now
+from waiting import wait_for
 
 
 def recent_rss(count: int, *, start: int = 0, apart: timedelta = timedelta(minutes=1)) -> bytes:
@@ -409,17 +410,6 @@ def daemon(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[
     )
     _started.append(proc)
     return proc
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 90.0) -> bool:
-    # A hang guard, not a speed check: it returns as soon as the condition holds,
-    # and a daemon starting on a loaded 2-core machine can take a while.
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def stop(proc: subprocess.Popen[str]) -> str:

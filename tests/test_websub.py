@@ -36,6 +36,7 @@ from seedwatch.daemon import config as config_mod
 from seedwatch.daemon.websub import hub_links, signature_ok
 from seedwatch.errors import ConfigError
 from seedwatch.models import Document
+from waiting import wait_for
 
 DATA = Path(__file__).parent / "data"
 
@@ -135,15 +136,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture
