@@ -309,6 +309,19 @@ def test_a_freshrss_article_without_text_has_its_title_as_text() -> None:
     assert found[0].text == found[0].title
 
 
+def test_a_freshrss_text_article_without_a_body_has_its_title_as_text() -> None:
+    page = fixture("seeds/004_f3d0bba74a0a2456.txt").decode()
+    head = "Alibaba cloud biz is on a run rate over $4B\n\nBy Ron Miller\n\n"
+    bodiless = page.replace(head, "An article with no body\n\nBy R\n\n" + head, 1)
+    assert bodiless != page
+    url = "https://example.org/004.txt"
+    found = items("freshrss-text", doc(bodiless, url=url, media="text/plain"))
+    assert (found[0].title, found[0].text) == ("An article with no body",) * 2
+    assert found[0].extra["text_from"] == "title"
+    before = items("freshrss-text", doc(page, url=url, media="text/plain"))
+    assert [(i.key, i.text) for i in found[1:]] == [(i.key, i.text) for i in before]
+
+
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 

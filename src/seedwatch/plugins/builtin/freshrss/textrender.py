@@ -133,6 +133,9 @@ class FreshRSSTextParser(Parser):
             assert match is not None  # _article_starts only keeps matching lines
             names = re.split(r",\s*|\s+and\s+|\s*&\s*", match.group("names"))
             text = _body(lines[author_at + 1 : end])
+            extra: dict[str, object] = {"position": n + 1}
+            if not text.strip():  # as the FreshRSS HTML parser does: the title is all there is
+                text, extra["text_from"] = title, "title"
             yield Item(
                 key="freshrss-text:" + fingerprint_hex(title + "\n\n" + text),
                 text=text,
@@ -140,5 +143,5 @@ class FreshRSSTextParser(Parser):
                 source=source,
                 title=title,
                 author=join_authors(names),
-                extra={"position": n + 1},
+                extra=extra,
             )
