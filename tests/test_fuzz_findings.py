@@ -145,6 +145,22 @@ def test_a_time_ago_before_any_calendar_is_no_date(ago: str) -> None:
     assert dates.from_text("3 years ago", fetched=fetched) == datetime(2023, 11, 22, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sun May 26, 2019 4:34 pm M", datetime(2019, 5, 26, 16, 34, tzinfo=UTC)),
+        ("Sun May 26, 2019 4:34 pm EST", datetime(2019, 5, 26, 16, 34, tzinfo=UTC)),
+        ("Sun May 26, 2019 4:34 pm UTC", datetime(2019, 5, 26, 16, 34, tzinfo=UTC)),
+        ("Sun May 26, 2019 4:34 pm +0200", datetime(2019, 5, 26, 14, 34, tzinfo=UTC)),
+    ],
+)
+def test_a_zone_name_no_one_knows_leaves_the_date_in_the_boards_zone(
+    text: str, expected: datetime
+) -> None:
+    # dateutil warned "tzname M identified but not understood" (an error under pytest)
+    assert dates.from_text(text) == expected
+
+
 def test_a_long_mangled_post_date_is_no_date_and_costs_no_time() -> None:
     # dateparser on a 1 MB "date" took minutes (a runaway, not a speed figure)
     assert dates.from_text("Today, " + "x1 " * 300_000) is None
