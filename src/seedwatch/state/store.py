@@ -182,7 +182,9 @@ class Store:
     def judge(self, item: Item) -> Verdict:
         """The de-duplication verdict for ``item``, recording nothing (dry runs, explain)."""
         cand = self._candidate(item)
-        with self.engine.connect() as conn:
+        with self.engine.connect() as conn, conn.begin():
+            # Begun explicitly: the layers read on the driver's cursor, which
+            # SQLAlchemy does not see, and must all read one snapshot.
             return judge(conn, cand, self.dedup, self.layers)
 
     def admit(

@@ -10,13 +10,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from seedwatch.contracts import Verdict
-from seedwatch.state.dedup.check import SHOWN, Check, chunks, too_short
+from seedwatch.state.dedup import sql
+from seedwatch.state.dedup.check import SHOWN, Check, too_short
 from seedwatch.state.dedup.features import Candidate, Unit
 from seedwatch.state.dedup.settings import DedupSettings
-from seedwatch.state.schema import dedup_items, dedup_units, items
 
 # An item "holds a whole corpus item" when every fingerprinted paragraph of
 # that item is in it, verbatim: a quote keeps them all. Anything less (95%
@@ -55,33 +55,34 @@ def holders_of(conn: Connection, cand: Candidate) -> dict[int, Holder]:
     found: set[int] = set()
     rows_of: dict[int, list[Any]] = defaultdict(list)
     meta: dict[int, tuple[str, str, int]] = {}
-    for chunk in chunks(keys):
-        counts = conn.execute(
-            select(dedup_units.c.fp, func.count())
-            .where(dedup_units.c.fp.in_(chunk))
-            .group_by(dedup_units.c.fp)
-        ).all()
-        found.update(fp for fp, _n in counts)
-        rare = [fp for fp, n in counts if n <= COMMON_UNIT]
+    for chunk in sql.chunks(keys):
+        # How many items hold each unit, counted up to one past COMMON_UNIT:
+        # that is all the rule needs, and a boilerplate paragraph held by
+        # thousands of items costs no more to count than a rare one.
+        if sql.postgres(conn):
+            listed, params = "SELECT unnest(?::bigint[])", [list(chunk)]
+        else:
+            listed, params = "VALUES " + ", ".join(["(?)"] * len(chunk)), list(chunk)
+        counts = sql.fetch(
+            conn,
+            f"WITH k(fp) AS ({listed}) SELECT k.fp, (SELECT count(*) FROM ("
+            f"SELECT 1 FROM dedup_units u WHERE u.fp = k.fp LIMIT {COMMON_UNIT + 1}) s) FROM k",
+            params,
+        )
+        found.update(fp for fp, n in counts if n)
+        rare = [fp for fp, n in counts if 0 < n <= COMMON_UNIT]
         if not rare:
             continue
-        for row in conn.execute(
-            select(
-                dedup_units.c.item_id,
-                dedup_units.c.fp,
-                dedup_units.c.para,
-                dedup_units.c.chars,
-                dedup_units.c.whole,
-                items.c.key,
-                items.c.name,
-                dedup_items.c.unit_chars,
-            )
-            .join(items, items.c.id == dedup_units.c.item_id)
-            .join(dedup_items, dedup_items.c.item_id == dedup_units.c.item_id)
-            .where(dedup_units.c.fp.in_(rare))
+        condition, params = sql.among(conn, "u.fp", rare, "bigint")
+        for item_id, fp, para, chars, whole, key, name, unit_chars in sql.fetch(
+            conn,
+            "SELECT u.item_id, u.fp, u.para, u.chars, u.whole, i.key, i.name, d.unit_chars "
+            "FROM dedup_units u JOIN items i ON i.id = u.item_id "
+            f"JOIN dedup_items d ON d.item_id = u.item_id WHERE {condition}",
+            params,
         ):
-            rows_of[row.item_id].append((row.fp, row.para, row.chars, bool(row.whole)))
-            meta[row.item_id] = (row.key, row.name, row.unit_chars)
+            rows_of[item_id].append((fp, para, chars, bool(whole)))
+            meta[item_id] = (key, name, unit_chars)
     holders = {}
     for item_id, rows in rows_of.items():
         key, name, total = meta[item_id]

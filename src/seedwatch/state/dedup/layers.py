@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, select
 
 from seedwatch.contracts import Verdict
-from seedwatch.state.dedup.check import SHOWN, Check, Layer, chunks, too_short
+from seedwatch.state.dedup import sql
+from seedwatch.state.dedup.check import SHOWN, Check, Layer, too_short
 from seedwatch.state.dedup.containment import (
     COMMON_UNIT,
     containment,
@@ -34,9 +35,32 @@ from seedwatch.state.dedup.containment import (
 )
 from seedwatch.state.dedup.features import Candidate, from_bytes, similarity
 from seedwatch.state.dedup.settings import DedupSettings
-from seedwatch.state.schema import dedup_bands, dedup_items, items
+from seedwatch.state.schema import dedup_items, items
 
 __all__ = ["COMMON_UNIT", "DEFAULT_LAYERS", "Check", "Layer", "containment", "examine", "judge"]
+
+
+class Known(NamedTuple):
+    """A recorded item met through its key, guid or URL."""
+
+    key: str
+    source_id: str | None
+    guid: str | None
+    canonical_url: str | None
+    fingerprint: str
+    name: str
+
+
+class Named(NamedTuple):
+    key: str
+    name: str
+
+
+class Recorded(NamedTuple):
+    item_id: int
+    key: str
+    name: str
+
 
 # LSH candidates verified per check, those sharing the most bands first: a
 # template repeated thousands of times (bot commits) stays one bounded read.
@@ -65,23 +89,22 @@ def _revision(layer: str, row: Any, how: str, cand: Candidate, settings: DedupSe
 
 def identity(conn: Connection, cand: Candidate, settings: DedupSettings) -> Check:
     item = cand.item
-    clauses = [items.c.key == item.key]
+    where, params = ["key = ?"], [item.key]
     if item.guid and item.source:
-        clauses.append(and_(items.c.source_id == item.source, items.c.guid == item.guid))
+        where.append("(source_id = ? AND guid = ?)")
+        params += [item.source, item.guid]
     if cand.canonical_url:
-        clauses.append(items.c.canonical_url == cand.canonical_url)
-    rows = conn.execute(
-        select(
-            items.c.key,
-            items.c.source_id,
-            items.c.guid,
-            items.c.canonical_url,
-            items.c.fingerprint,
-            items.c.name,
+        where.append("canonical_url = ?")
+        params.append(cand.canonical_url)
+    rows = [
+        Known(*row)
+        for row in sql.fetch(
+            conn,
+            "SELECT key, source_id, guid, canonical_url, fingerprint, name FROM items "
+            f"WHERE {' OR '.join(where)} ORDER BY id DESC",
+            params,
         )
-        .where(or_(*clauses))
-        .order_by(items.c.id.desc())
-    ).all()
+    ]
     if not rows:
         return Check("identity", None, "no recorded item has this key, guid or URL")
     for row in rows:
@@ -136,11 +159,12 @@ def title(conn: Connection, cand: Candidate, settings: DedupSettings) -> Check:
 def exact(conn: Connection, cand: Candidate, settings: DedupSettings) -> Check:
     if short := too_short("exact", cand, settings):
         return short
-    row = conn.execute(
-        select(items.c.key, items.c.name).where(items.c.fingerprint == cand.fingerprint).limit(1)
-    ).first()
-    if row is None:
+    found = sql.fetch(
+        conn, "SELECT key, name FROM items WHERE fingerprint = ? LIMIT 1", [cand.fingerprint]
+    )
+    if not found:
         return Check("exact", None, "no recorded item has this text")
+    row = Named(*found[0])
     reason = f"same text as {row.key} ({row.name})"
     return Check("exact", Verdict(False, "exact", reason, (row.key,)), reason, (row.name,))
 
@@ -154,29 +178,29 @@ def near(conn: Connection, cand: Candidate, settings: DedupSettings) -> Check:
     sig = cand.signature
     if sig is None:
         return Check("near", None, "no words to compare")
-    buckets = [bucket for _band, bucket in cand.bands]
-    hits = func.count().label("hits")
-    ids = list(
-        conn.execute(
-            select(dedup_bands.c.item_id, hits)
-            .where(dedup_bands.c.bucket.in_(buckets))
-            .group_by(dedup_bands.c.item_id)
-            .order_by(hits.desc(), dedup_bands.c.item_id.desc())
-            .limit(MAX_CANDIDATES)
-        ).scalars()
+    buckets = sorted({bucket for _band, bucket in cand.bands})
+    condition, params = sql.among(conn, "bucket", buckets, "bigint")
+    # The candidates sharing the most bands, then each one's signature: one
+    # statement; by item id, the order the signatures were read in before.
+    found = sql.fetch(
+        conn,
+        "SELECT c.item_id, d.signature, i.key, i.name FROM ("
+        f"SELECT item_id, count(*) AS hits FROM dedup_bands WHERE {condition} "
+        f"GROUP BY item_id ORDER BY hits DESC, item_id DESC LIMIT {MAX_CANDIDATES}"
+        ") c LEFT JOIN dedup_items d ON d.item_id = c.item_id "
+        "LEFT JOIN items i ON i.id = c.item_id ORDER BY c.item_id",
+        params,
     )
-    if not ids:
+    if not found:
         return Check("near", None, "no LSH band in common with any recorded item")
+    ids = [row[0] for row in found]
     scored = []
-    for chunk in chunks(ids):
-        for row in conn.execute(
-            select(dedup_items.c.item_id, dedup_items.c.signature, items.c.key, items.c.name)
-            .join(items, items.c.id == dedup_items.c.item_id)
-            .where(dedup_items.c.item_id.in_(chunk), dedup_items.c.signature.is_not(None))
-        ):
-            other = from_bytes(row.signature)
-            if len(other) == len(sig):
-                scored.append((similarity(sig, other), row))
+    for item_id, stored, key, name in found:
+        if stored is None or key is None:
+            continue
+        other = from_bytes(stored)
+        if len(other) == len(sig):
+            scored.append((similarity(sig, other), Recorded(item_id, key, name)))
     scored.sort(key=lambda pair: -pair[0])
     best = f"{scored[0][0]:.2f} with {scored[0][1].key} ({scored[0][1].name})" if scored else "-"
     close = [(score, row) for score, row in scored if score >= settings.near]
