@@ -181,11 +181,19 @@ class Store:
 
     def judge(self, item: Item) -> Verdict:
         """The de-duplication verdict for ``item``, recording nothing (dry runs, explain)."""
-        cand = self._candidate(item)
-        with self.engine.connect() as conn, conn.begin():
-            # Begun explicitly: the layers read on the driver's cursor, which
-            # SQLAlchemy does not see, and must all read one snapshot.
-            return judge(conn, cand, self.dedup, self.layers)
+        return self.judge_many([item])[0]
+
+    def judge_many(self, batch: Sequence[Item]) -> list[Verdict]:
+        """Each item's verdict, judged alone against the state (the items do not
+        see each other: nothing is recorded); one prescreen for them all."""
+        cands = [self._candidate(item) for item in batch]
+        # No transaction of ours: nothing is written, and a dry run must not
+        # wait for the write lock (SQLite) an admit holds.
+        with self.engine.connect() as conn:
+            screen = Prescreen(conn, cands, self.dedup, self.layers)
+            return [
+                screen.verdict(cand) or judge(conn, cand, self.dedup, self.layers) for cand in cands
+            ]
 
     def admit(
         self, batch: Iterable[tuple[Item, datetime]], render: Render

@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, String, cast, literal, null, select, union_all
+from sqlalchemy import Connection
 
 from seedwatch.contracts import Verdict
+from seedwatch.state.dedup import sql
 from seedwatch.state.dedup.features import Candidate
 from seedwatch.state.dedup.layers import (
     Layer,
@@ -30,27 +31,31 @@ from seedwatch.state.dedup.layers import (
     title,
 )
 from seedwatch.state.dedup.settings import DedupSettings
-from seedwatch.state.schema import dedup_bands, dedup_units, items
 
 NEW = Verdict(True, "new", "no layer matched")  # what judge says when no layer matches
-_CHUNK = 500  # values per IN (...): well under every database's parameter limit
+# One lookup of the prescreen: (kind, s1, s2, n), typed NULLs (PostgreSQL
+# would type a bare NULL of a UNION as text).
+_ITEMS = "SELECT ?kind AS kind, {0} AS s1, {1} AS s2, CAST(NULL AS BIGINT) AS n FROM items WHERE "
+_NULL = "CAST(NULL AS TEXT)"
+_NUMBERS = (
+    "SELECT DISTINCT ?kind AS kind, CAST(NULL AS TEXT) AS s1, CAST(NULL AS TEXT) AS s2, "
+    "{0} AS n FROM {1} WHERE "
+)
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
-def _grouped(parts: Sequence[tuple[int, Any]]) -> Iterable[list[Any]]:
-    """Queries grouped so that each group binds at most ``_CHUNK`` values or is
-    one query alone."""
-    group: list[Any] = []
+def _grouped(
+    parts: Sequence[tuple[int, str, list[Any]]],
+) -> Iterable[list[tuple[int, str, list[Any]]]]:
+    """Lookups grouped so that each group binds at most ``sql.CHUNK`` values or
+    is one lookup alone."""
+    group: list[tuple[int, str, list[Any]]] = []
     held = 0
-    for size, query in parts:
-        if group and held + size > _CHUNK:
+    for part in parts:
+        size = part[0]
+        if group and held + size > sql.CHUNK:
             yield group
             group, held = [], 0
-        group.append(query)
+        group.append(part)
         held += size
     if group:
         yield group
@@ -82,40 +87,43 @@ class Prescreen:
             self._load(conn, cands)
 
     def _load(self, conn: Connection, cands: Sequence[Candidate]) -> None:
-        """Everything in one query (a ``UNION ALL`` of one ``IN`` per kind of value)
-        for a small batch; a few for a large one: one round trip, not six."""
+        """Everything in one statement (a ``UNION ALL`` of one lookup per kind of
+        value): on PostgreSQL whatever the batch's size (each list is one array
+        parameter), on SQLite for up to ``sql.CHUNK`` values a statement."""
         wanted = set(self.layers)
         judged = [cand for cand in cands if cand.words >= self.settings.min_words]
-        asked: list[tuple[str, Any, Any, Any, list[Any]]] = []  # kind, s1, s2, n columns, values
+        # kind, the SQL of its lookup given the condition, the values' type, values
+        asked: list[tuple[str, str, str, list[Any]]] = []
         if identity in wanted:
-            asked.append(("key", items.c.key, None, None, [c.item.key for c in cands]))
+            asked.append(("key", _ITEMS.format("key", _NULL), "text", [c.item.key for c in cands]))
             guids = [c.item.guid for c in cands if c.item.guid and c.item.source]
-            asked.append(("guid", items.c.source_id, items.c.guid, None, guids))
+            asked.append(("guid", _ITEMS.format("source_id", "guid"), "text", guids))
             urls = [c.canonical_url for c in cands if c.canonical_url]
-            asked.append(("url", items.c.canonical_url, None, None, urls))
+            asked.append(("url", _ITEMS.format("canonical_url", _NULL), "text", urls))
         if exact in wanted:
-            asked.append(("fp", items.c.fingerprint, None, None, [c.fingerprint for c in judged]))
+            fps = [c.fingerprint for c in judged]
+            asked.append(("fp", _ITEMS.format("fingerprint", _NULL), "text", fps))
         if containment in wanted or near in wanted:
             units = [unit.key for c in judged for unit in c.units]
-            asked.append(("unit", None, None, dedup_units.c.fp, units))
+            asked.append(("unit", _NUMBERS.format("fp", "dedup_units"), "bigint", units))
         if near in wanted:
             buckets = [bucket for c in judged for _band, bucket in c.bands]
-            asked.append(("bucket", None, None, dedup_bands.c.bucket, buckets))
-        parts: list[tuple[int, Any]] = []
-        for kind, s1, s2, n, values in asked:
-            column = {"guid": items.c.guid}.get(kind, s1 if s1 is not None else n)
-            for chunk in _chunks(sorted(set(values))):
-                query = select(
-                    literal(kind).label("kind"),
-                    # Typed NULLs: PostgreSQL types a bare NULL of a UNION as text.
-                    (s1 if s1 is not None else cast(null(), String)).label("s1"),
-                    (s2 if s2 is not None else cast(null(), String)).label("s2"),
-                    (n if n is not None else cast(null(), BigInteger)).label("n"),
-                ).where(column.in_(chunk))
-                parts.append((len(chunk), query.distinct() if n is not None else query))
+            asked.append(("bucket", _NUMBERS.format("bucket", "dedup_bands"), "bigint", buckets))
+        column = {"guid": "guid", "url": "canonical_url", "fp": "fingerprint", "unit": "fp"}
+        parts: list[tuple[int, str, list[Any]]] = []
+        for kind, query, type_, values in asked:
+            distinct = sorted(set(values))
+            pieces = [distinct] if sql.postgres(conn) else sql.chunks(distinct)
+            for piece in pieces:
+                if not piece:
+                    continue
+                condition, params = sql.among(conn, column.get(kind, kind), piece, type_)
+                size = 1 if sql.postgres(conn) else len(piece)
+                parts.append((size, query.replace("?kind", f"'{kind}'") + condition, params))
         for group in _grouped(parts):
-            statement: Any = group[0] if len(group) == 1 else union_all(*group)
-            for kind, s1, s2, n in conn.execute(statement):
+            statement = " UNION ALL ".join(f"SELECT * FROM ({text}) AS q" for _n, text, _p in group)
+            params = [value for _n, _t, values in group for value in values]
+            for kind, s1, s2, n in sql.fetch(conn, statement, params):
                 if kind == "key":
                     self.keys.add(s1)
                 elif kind == "guid":
