@@ -44,7 +44,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from procrastinate import exceptions as pq_errors
 from procrastinate.jobs import Status
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 
 from seedwatch.daemon.config import Config
 from seedwatch.daemon.dispatch import host_key
@@ -53,11 +53,21 @@ from seedwatch.errors import ConfigError
 from seedwatch.models import Source
 from seedwatch.state import postgres
 from seedwatch.state.dialect import parse_url
+from seedwatch.state.schema import UTCDateTime
 from seedwatch.state.store import Store, now
 
 log = logging.getLogger("seedwatch.cluster")
 
 POLL_TASK = "seedwatch.poll"
+
+
+# Why a source is not due: a poll job waiting or running ("busy"), or a next
+# poll time still ahead ("later"); a configured source the state never saw is due.
+_NOT_DUE = text(
+    "SELECT 'busy', lock FROM procrastinate_jobs WHERE task_name = :task "
+    "AND status IN ('todo', 'doing') AND lock IS NOT NULL "
+    "UNION ALL SELECT 'later', id FROM sources WHERE next_poll > :now"
+).bindparams(bindparam("now", type_=UTCDateTime))
 
 
 def poll_lock(source_id: str) -> str:
@@ -153,40 +163,47 @@ class Clock:
 
     def busy(self) -> set[str]:
         """Sources with a poll job waiting or running."""
+        return self._not_due()[0]
+
+    def _not_due(self) -> tuple[set[str], set[str]]:
+        """(sources with a poll job waiting or running, sources whose next poll is
+        later), read in one statement, so in one snapshot: a poll finishing writes
+        its next poll time before its job is finished, so a source is never seen
+        neither busy nor scheduled. Only the ids: a tick every half second read
+        every source's whole state before (most of the clock's time)."""
         with self.store.engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT lock FROM procrastinate_jobs WHERE task_name = :task "
-                    "AND status IN ('todo', 'doing')"
-                ),
-                {"task": POLL_TASK},
-            ).scalars()
-            return {str(lock).removeprefix("poll:") for lock in rows if lock}
+            rows = conn.execute(_NOT_DUE, {"task": POLL_TASK, "now": now()}).all()
+        busy = {str(value).removeprefix("poll:") for kind, value in rows if kind == "busy"}
+        later = {str(value) for kind, value in rows if kind == "later"}
+        return busy, later
 
     def due(self) -> list[Source]:
-        # Busy first, then the schedule: a poll finishing in between has
-        # already written its next poll time, so it is not seen as due.
-        busy = self.busy()
-        states = self.store.source_states()
-        moment = now()
-        out = []
-        for source in self.sources:
-            if source.id in busy:
-                continue
-            state = states.get(source.id)
-            if state is None or state.next_poll is None or state.next_poll <= moment:
-                out.append(source)
-        return out
+        busy, later = self._not_due()
+        return [s for s in self.sources if s.id not in busy and s.id not in later]
 
     def tick(self) -> int:
         """Defer every due source once; returns how many this clock queued."""
-        queued = 0
-        for source in self.due():
-            if self.defer(source):
-                queued += 1
+        due = self.due()
+        queued = self.defer_all(due) if due else 0
         if queued:
             log.info("queued %d due poll(s)", queued)
         return queued
+
+    def defer_all(self, sources: Sequence[Source]) -> int:
+        """Queue polls of ``sources`` in one statement (one commit); when another
+        clock queued one of them meanwhile (its queueing lock refuses the whole
+        batch), one at a time. Returns how many this clock queued."""
+        jobs = [
+            self.app.configure_task(
+                POLL_TASK, queue=self.queue, lock=poll_lock(s.id), queueing_lock=poll_lock(s.id)
+            ).make_new_job(source_id=s.id)
+            for s in sources
+        ]
+        try:
+            self.app.job_manager.batch_defer_jobs(jobs)
+        except pq_errors.AlreadyEnqueued:
+            return sum(1 for source in sources if self.defer(source))
+        return len(jobs)
 
     def defer(self, source: Source, *, delay: timedelta | None = None) -> bool:
         lock = poll_lock(source.id)

@@ -89,9 +89,7 @@ class Pipeline:
         how many. The same write path as a poll's: sinks are idempotent and
         flushed before the entries are marked written; what a sink still cannot
         write (a full disk) is reported and stays pending for ``Writer.retry``."""
-        pending = self.store.pending()
-        if source_id is not None:
-            pending = [entry for entry in pending if entry.item.source == source_id]
+        pending = self.store.pending(source_id)
         done = len(pending) - len(self._write(pending))
         if done:
             where = f"source {source_id}: " if source_id is not None else ""

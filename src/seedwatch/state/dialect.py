@@ -64,8 +64,12 @@ class Dialect(Protocol):
     def exclusive(self, name: str) -> AbstractContextManager[None]:
         """A mutex named ``name`` across every process sharing this state."""
 
-    def plan_admission(self, entries: Sequence[Entry], *, skip_known: bool) -> Plan:
-        """Split an admit batch into transactions and the keys each locks."""
+    def plan_admission(
+        self, conn: Connection, entries: Sequence[Entry], *, skip_known: bool
+    ) -> Plan:
+        """Split an admit batch into transactions and the keys each locks; any
+        reading is done on the driver's cursor of ``conn``, before its first
+        transaction begins (so in it, on PostgreSQL)."""
 
     def begin_admission(self, conn: Connection, keys: Sequence[int]) -> None:
         """Take an admit transaction's locks before it judges anything."""

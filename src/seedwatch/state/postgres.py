@@ -34,15 +34,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, select, text, tuple_
+from sqlalchemy import Connection, Engine, bindparam, create_engine, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.engine import URL
 
 from seedwatch.errors import ConfigError, StateError
 from seedwatch.extras import require
+from seedwatch.state.dedup import sql
 from seedwatch.state.dialect import Entry, Plan, parse_url
 from seedwatch.state.failures import where
-from seedwatch.state.schema import items
 
 if TYPE_CHECKING:
     from seedwatch.state.dedup.features import Candidate
@@ -176,30 +176,30 @@ def admission_keys(cand: Candidate) -> list[int]:
     return keys
 
 
-def known(engine: Engine, cands: Sequence[Candidate]) -> set[tuple[str, str]]:
-    """The (key, fingerprint) pairs of ``cands`` the state already holds."""
-    pairs = sorted({(c.item.key, c.fingerprint) for c in cands})
+def known(conn: Connection, cands: Sequence[Candidate]) -> set[tuple[str, str]]:
+    """The (key, fingerprint) pairs of ``cands`` the state already holds (read on
+    the driver's cursor: no SQLAlchemy transaction is begun)."""
+    pairs = {(c.item.key, c.fingerprint) for c in cands}
+    keys = sorted({key for key, _fp in pairs})
     found: set[tuple[str, str]] = set()
-    with engine.connect() as conn:
-        for start in range(0, len(pairs), _CHUNK):
-            chunk = pairs[start : start + _CHUNK]
-            rows = conn.execute(
-                select(items.c.key, items.c.fingerprint).where(
-                    tuple_(items.c.key, items.c.fingerprint).in_(chunk)
-                )
-            )
-            found.update((str(k), str(f)) for k, f in rows)
-    return found
+    for start in range(0, len(keys), _CHUNK):
+        rows = sql.fetch(
+            conn,
+            "SELECT key, fingerprint FROM items WHERE key = ANY(?::text[])",
+            [keys[start : start + _CHUNK]],
+        )
+        found.update((str(k), str(f)) for k, f in rows)
+    return found & pairs
 
 
-def plan_admission(engine: Engine, entries: Sequence[Entry], *, skip_known: bool) -> Plan:
+def plan_admission(conn: Connection, entries: Sequence[Entry], *, skip_known: bool) -> Plan:
     """Split a batch into transactions of at most ``LOCK_BUDGET`` lock keys.
 
     With ``skip_known`` (the identity layer is on), items whose key and text
     are recorded take no lock: the identity layer rejects them on rows that
     are already committed.
     """
-    held = known(engine, [c for *_, c in entries]) if skip_known else set()
+    held = known(conn, [c for *_, c in entries]) if skip_known else set()
     plan: Plan = []
     chunk: list[Entry] = []
     keys: list[int] = []
@@ -239,8 +239,10 @@ class PostgresDialect:
     def exclusive(self, name: str) -> AbstractContextManager[None]:
         return session_lock(self.engine, name)
 
-    def plan_admission(self, entries: Sequence[Entry], *, skip_known: bool) -> Plan:
-        return plan_admission(self.engine, entries, skip_known=skip_known)
+    def plan_admission(
+        self, conn: Connection, entries: Sequence[Entry], *, skip_known: bool
+    ) -> Plan:
+        return plan_admission(conn, entries, skip_known=skip_known)
 
     def begin_admission(self, conn: Connection, keys: Sequence[int]) -> None:
         share_sequence(conn)

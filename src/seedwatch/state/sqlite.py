@@ -73,7 +73,9 @@ class SQLiteDialect:
         """Free: one process owns the state."""
         yield
 
-    def plan_admission(self, entries: Sequence[Entry], *, skip_known: bool) -> Plan:
+    def plan_admission(
+        self, conn: Connection, entries: Sequence[Entry], *, skip_known: bool
+    ) -> Plan:
         return [(list(entries), [])]  # BEGIN IMMEDIATE: one writer at a time
 
     def begin_admission(self, conn: Connection, keys: Sequence[int]) -> None:

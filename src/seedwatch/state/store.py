@@ -209,10 +209,13 @@ class Store:
         created = now()
         self.dedup_layout()
         entries = [(item, fetched, self._candidate(item)) for item, fetched in batch]
-        plan = self.dialect.plan_admission(entries, skip_known=identity in self.layers)
-        for chunk, keys in plan:
-            with self.engine.begin() as conn:
-                out.extend(self._admit(conn, chunk, keys, render, created))
+        # One connection for the whole batch: the plan's read (PostgreSQL) is
+        # made in its first transaction, not on a connection of its own.
+        with self.engine.connect() as conn:
+            plan = self.dialect.plan_admission(conn, entries, skip_known=identity in self.layers)
+            for chunk, keys in plan:
+                with conn.begin():
+                    out.extend(self._admit(conn, chunk, keys, render, created))
         return out
 
     def _admit(
@@ -311,12 +314,15 @@ class Store:
                 .values(status="written", rendered=None)
             )
 
-    def pending(self) -> list[Accepted]:
-        """Items recorded but not yet written (what a crash left behind), by seq."""
+    def pending(self, source_id: str | None = None) -> list[Accepted]:
+        """Items recorded but not yet written (what a crash left behind), by seq;
+        only ``source_id``'s if given (a cluster node, before each poll: the
+        other nodes' polls in flight have theirs, rendered text and all)."""
+        query = select(items).where(items.c.status == "pending")
+        if source_id is not None:
+            query = query.where(items.c.source_id == source_id)
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(items).where(items.c.status == "pending").order_by(items.c.seq)
-            ).all()
+            rows = conn.execute(query.order_by(items.c.seq)).all()
         return [
             Accepted(
                 Item.from_json(json.loads(r.item_json)),
