@@ -37,9 +37,11 @@ NEW = Verdict(True, "new", "no layer matched")  # what judge says when no layer 
 # would type a bare NULL of a UNION as text).
 _ITEMS = "SELECT ?kind AS kind, {0} AS s1, {1} AS s2, CAST(NULL AS BIGINT) AS n FROM items WHERE "
 _NULL = "CAST(NULL AS TEXT)"
+# Paragraph keys and LSH buckets: which exist, not who holds them (a paragraph
+# held by thousands of items is one index probe, not thousands of rows).
 _NUMBERS = (
-    "SELECT DISTINCT ?kind AS kind, CAST(NULL AS TEXT) AS s1, CAST(NULL AS TEXT) AS s2, "
-    "{0} AS n FROM {1} WHERE "
+    "SELECT ?kind AS kind, CAST(NULL AS TEXT) AS s1, CAST(NULL AS TEXT) AS s2, "
+    "k.column1 AS n FROM {{listed}} WHERE EXISTS (SELECT 1 FROM {1} WHERE {0} = k.column1)"
 )
 
 
@@ -109,7 +111,7 @@ class Prescreen:
         if near in wanted:
             buckets = [bucket for c in judged for _band, bucket in c.bands]
             asked.append(("bucket", _NUMBERS.format("bucket", "dedup_bands"), "bigint", buckets))
-        column = {"guid": "guid", "url": "canonical_url", "fp": "fingerprint", "unit": "fp"}
+        column = {"key": "key", "guid": "guid", "url": "canonical_url", "fp": "fingerprint"}
         parts: list[tuple[int, str, list[Any]]] = []
         for kind, query, type_, values in asked:
             distinct = sorted(set(values))
@@ -117,9 +119,14 @@ class Prescreen:
             for piece in pieces:
                 if not piece:
                     continue
-                condition, params = sql.among(conn, column.get(kind, kind), piece, type_)
+                if kind in ("unit", "bucket"):
+                    table, params = sql.listed(conn, piece, type_)
+                    text = query.replace("{listed}", table)
+                else:
+                    condition, params = sql.among(conn, column[kind], piece, type_)
+                    text = query + condition
                 size = 1 if sql.postgres(conn) else len(piece)
-                parts.append((size, query.replace("?kind", f"'{kind}'") + condition, params))
+                parts.append((size, text.replace("?kind", f"'{kind}'"), params))
         for group in _grouped(parts):
             statement = " UNION ALL ".join(f"SELECT * FROM ({text}) AS q" for _n, text, _p in group)
             params = [value for _n, _t, values in group for value in values]

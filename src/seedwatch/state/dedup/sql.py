@@ -73,5 +73,12 @@ def among(conn: Connection, column: str, values: Sequence[Any], kind: str) -> tu
     return f"{column} IN ({', '.join('?' * len(values))})", list(values)
 
 
+def listed(conn: Connection, values: Sequence[Any], kind: str) -> tuple[str, list[Any]]:
+    """``values`` as a table ``k`` of one column, ``column1``, and its parameters."""
+    if postgres(conn):
+        return f"unnest(?::{kind}[]) AS k(column1)", [list(values)]
+    return f"(VALUES {', '.join(['(?)'] * len(values))}) AS k", list(values)
+
+
 def chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
     return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
