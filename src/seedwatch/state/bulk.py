@@ -10,7 +10,8 @@ table and column set) and each column's own bind processor still converts
 the values (``UTCDateTime`` to naive UTC, SQLite's datetime text, booleans),
 so the rows stored are the ones SQLAlchemy would store; only the per-row
 bookkeeping is gone. The statement runs through ``exec_driver_sql``, in the
-caller's transaction, with SQLAlchemy's events and error wrapping.
+caller's transaction, with SQLAlchemy's events and error wrapping; on
+PostgreSQL the rows go through one ``COPY`` on the same connection instead.
 
 Not public: a helper of ``seedwatch.state``.
 """
@@ -77,7 +78,18 @@ def insert_rows(
                 if changed[index] is not None:
                     changed[index] = process(changed[index])
             values[number] = tuple(changed)
-    if plan.positional:
+    if conn.dialect.name == "postgresql":
+        # psycopg's executemany still runs one statement a row on the server
+        # (40% of recording an admit batch in a profiled cluster run); COPY is
+        # one, in the same transaction (the connection's own cursor).
+        cursor = conn.connection.cursor()
+        try:
+            with cursor.copy(f"COPY {table.name} ({', '.join(plan.order)}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+    elif plan.positional:
         conn.exec_driver_sql(plan.sql, values)
     else:
         order = plan.order

@@ -51,20 +51,6 @@ def fetch(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[Row]:
     return list(rows)
 
 
-def execute_many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-    """Run ``sql`` once per parameter row on ``conn``'s driver cursor (psycopg
-    pipelines them: one round trip, not one each)."""
-    if not rows:
-        return
-    if postgres(conn):
-        sql = _psycopg(sql)
-    cursor = conn.connection.cursor()
-    try:
-        cursor.executemany(sql, rows)
-    finally:
-        cursor.close()
-
-
 def among(conn: Connection, column: str, values: Sequence[Any], kind: str) -> tuple[str, list[Any]]:
     """The condition "``column`` is one of ``values``" and its parameters; ``kind``
     is the values' SQL type (``bigint``, ``text``). ``values`` must not be empty."""
