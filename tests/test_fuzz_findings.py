@@ -61,6 +61,20 @@ def test_a_page_whose_links_are_unclosed_ipv6_brackets_still_parses(parser: str,
     assert all(item.url is None or "[" not in item.url for item in found)
 
 
+@pytest.mark.parametrize(
+    "target",
+    [b"javascript:alert(1)", b"data:text/html,&lt;script&gt;", b"//elsewhere.example/i/?next=2"],
+)
+def test_a_freshrss_continuation_elsewhere_is_no_next_page(target: bytes) -> None:
+    url = "https://example.org/freshrss/i/?a=normal"
+    html = fixture("freshrss/normal_view_feed_hackernews_all_nb10.html")
+    parser = registry().parsers["freshrss-html"]
+    assert len(list(parser.next_pages(doc(html, url=url)))) == 1
+    mangled = re.sub(rb'(id="load_more"[^>]*formaction=")[^"]*', rb"\g<1>" + target, html)
+    assert mangled != html
+    assert list(parser.next_pages(doc(mangled, url=url))) == []
+
+
 def test_a_json_feed_item_url_that_is_no_url_is_left_out() -> None:
     feed = json.loads(fixture("feeds/jsonfeed_v1_1_handmade.json"))
     feed["items"][0]["url"] = "http://["
@@ -302,6 +316,7 @@ def test_a_greader_entry_without_content_has_its_title_as_text() -> None:
         ("published", 10**12),  # ValueError: year 33658
         ("timestampUsec", "9" * 30),  # OSError (EOVERFLOW) on some platforms, Overflow on others
         ("crawlTimeMsec", "1" + "0" * 17),
+        ("timestampUsec", "9" * 400),  # OverflowError: too large for a float
     ],
 )
 def test_a_greader_timestamp_beyond_any_calendar_is_no_date(field: str, value: object) -> None:

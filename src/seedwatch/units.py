@@ -46,14 +46,15 @@ def parse_size(value: Any) -> int:
     raise ValueError(f'expected a size such as "20MB", got {value!r}')
 
 
-def from_epoch(value: str | int | float | None) -> datetime | None:
-    """A Unix timestamp (seconds) as an aware UTC datetime; ``None`` when it is
-    unreadable, not after 1970, or outside what the platform's clock and
-    ``datetime`` can hold (a server may send any number)."""
+def from_epoch(value: str | int | float | None, per_second: int = 1) -> datetime | None:
+    """A Unix timestamp as an aware UTC datetime, in seconds (``per_second=1000``
+    for milliseconds...); ``None`` when it is unreadable, not after 1970, or
+    outside what the platform's clock and ``datetime`` can hold (a server may
+    send any number)."""
     if value is None or isinstance(value, bool):
         return None
     try:
-        stamp = float(value)
+        stamp = (int(value) if isinstance(value, int) else float(value)) / per_second
         return datetime.fromtimestamp(stamp, UTC) if stamp > 0 else None
     except (TypeError, ValueError, OverflowError, OSError):
         return None

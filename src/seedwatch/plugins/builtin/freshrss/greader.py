@@ -141,7 +141,7 @@ class GReaderJsonParser(Parser):
         if _str(origin.get("streamId")):
             extra["stream"] = origin["streamId"]
         usec = entry_usec(entry)
-        crawled = from_epoch(usec / 1_000_000) if usec is not None else None
+        crawled = from_epoch(usec, per_second=1_000_000)
         if crawled is not None:
             extra["crawled"] = crawled.isoformat()
         text = html_to_text(html) if html else ""

@@ -38,7 +38,7 @@ from seedwatch.errors import ParseError
 from seedwatch.models import Document, Item
 from seedwatch.plugins.builtin.freshrss.common import greader_item_id, item_key, join_authors
 from seedwatch.text import element_to_text, markup_safe
-from seedwatch.urls import join
+from seedwatch.urls import join, same_site
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,9 @@ class FreshRSSHtmlParser(Parser):
             return
         href = more.get("href") or more.get("formaction")
         url = join(document.url, href) if href else None
-        if url:
+        # Only a page of the same instance continues it ("javascript:", "data:"
+        # or another host are no continuation of this stream).
+        if url and same_site(url, document.url):
             yield _without_ajax(url)
 
     # -- helpers -------------------------------------------------------------
