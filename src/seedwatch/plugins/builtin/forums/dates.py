@@ -116,10 +116,12 @@ def _relative(text: str, zone: tzinfo, fetched: datetime) -> datetime | None:
     match = _AGO.match(text)
     if match:
         count_word, unit = match.groups()
+        if len(count_word) > 9:  # "99999999999 years ago": before any calendar
+            return None
         count = int(count_word) if count_word.isdigit() else 1
         try:
             return now - count * _UNITS[unit.lower()]
-        except OverflowError:  # "99999999999 years ago": before any calendar
+        except OverflowError:
             return None
     match = _DAY_WORD.match(text)
     if match:
