@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, lru_cache
@@ -122,15 +123,18 @@ def signature(normalized: str, layout: Layout) -> Signature | None:
     if not grams:
         return None
     perms = Permutations.of(layout.num_perm)
-    # Each shingle hashed as datasketch's ``sha1_hash32`` does (the first four
-    # bytes of SHA-1, little-endian), numpy reading all the digests at once:
-    # one call per shingle, no int built of each (hashing is most of the cost).
-    sha1 = hashlib.sha1
-    digests = b"".join([sha1(gram.encode()).digest()[:4] for gram in grams])
-    hashed = np.frombuffer(digests, dtype="<u4").astype(np.uint32)
-    mixed = _fmix32(hashed).reshape(-1, 1)
+    mixed = _fmix32(_sha1_32([gram.encode() for gram in grams])).reshape(-1, 1)
     values: Signature = (mixed * perms.a + perms.b).min(axis=0)
     return values
+
+
+def _sha1_32(grams: Iterable[bytes]) -> Signature:
+    """Each shingle hashed as datasketch's ``sha1_hash32`` does (the first four
+    bytes of SHA-1, little-endian), numpy reading all the digests at once: one
+    call per shingle, no int built of each (hashing is most of the cost)."""
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(gram).digest()[:4] for gram in grams])
+    return np.frombuffer(digests, dtype="<u4").astype(np.uint32)
 
 
 def band_keys(sig: Signature, layout: Layout) -> list[tuple[int, int]]:
