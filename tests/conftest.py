@@ -7,12 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from daemons import kill_started
 from localserver import LocalServer
 
 DATA = Path(__file__).parent / "data"
 
 # PostgreSQL fixtures (``pg_url``): a throwaway database per test, see tests/pg.py.
 pytest_plugins = ["pg"]
+
+
+@pytest.fixture(autouse=True)
+def _no_daemon_outlives_its_test() -> Iterator[None]:
+    yield
+    kill_started()
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ import pytest
 import yaml
 
 import clirun
+from daemons import started
 from feedgen import article, rss
 from localserver import LocalServer, Reply
 from seedwatch import Accepted, Item, Sink
@@ -56,18 +57,6 @@ from waiting import wait_for
 
 LIMIT = 64 * 1024  # the file-size limit: the small items' files fit, the large one not
 _PR_CAPBSET_DROP, _CAP_DAC_OVERRIDE = 24, 1
-
-_started: list[subprocess.Popen[str]] = []
-
-
-@pytest.fixture(autouse=True)
-def _no_daemon_outlives_its_test() -> Iterator[None]:
-    yield
-    while _started:
-        proc = _started.pop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
 
 
 def large_feed(words: int = 30_000) -> bytes:
@@ -119,7 +108,7 @@ def seedwatch(
         text=True,
         preexec_fn=preexec,
     )
-    _started.append(proc)
+    started.append(proc)
     return proc
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from daemons import started
 from localserver import LocalServer, Reply, Request
 from seedwatch import Document, Item, Parser, hookimpl
 from seedwatch.contracts import PollResult
@@ -386,20 +387,6 @@ def test_a_failing_source_is_parked_then_recovers_by_itself(
 # -- the process ---------------------------------------------------------------------------
 
 
-_started: list[subprocess.Popen[str]] = []
-
-
-@pytest.fixture(autouse=True)
-def _no_daemon_outlives_its_test() -> Iterator[None]:
-    # A failed assertion must not leave a daemon polling after the run.
-    yield
-    while _started:
-        proc = _started.pop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-
-
 def daemon(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "seedwatch", "--config", str(config), "run"],
@@ -408,7 +395,7 @@ def daemon(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[
         text=True,
         env=env,
     )
-    _started.append(proc)
+    started.append(proc)
     return proc
 
 
