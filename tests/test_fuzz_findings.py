@@ -319,6 +319,8 @@ def test_a_greader_entry_without_content_has_its_title_as_text() -> None:
         ("timestampUsec", "9" * 30),  # OSError (EOVERFLOW) on some platforms, Overflow on others
         ("crawlTimeMsec", "1" + "0" * 17),
         ("timestampUsec", "9" * 400),  # OverflowError: too large for a float
+        ("crawlTimeMsec", "1795\u00b9\u00b9\u00b9"),  # ValueError: "¹".isdigit(), int() refuses
+        ("crawlTimeMsec", "9" * 5000),  # ValueError: int()'s 4,300-digit limit
     ],
 )
 def test_a_greader_timestamp_beyond_any_calendar_is_no_date(field: str, value: object) -> None:

@@ -59,8 +59,11 @@ def entry_usec(entry: Mapping[str, Any]) -> int | None:
     ``crawlTimeMsec``): the order of the stream and what ``ot=`` filters on."""
     for field, scale in (("timestampUsec", 1), ("crawlTimeMsec", 1000)):
         value = entry.get(field)
-        if isinstance(value, (str, int)) and str(value).isdigit():
-            return int(value) * scale
+        text = str(value) if isinstance(value, (str, int)) else ""
+        # ASCII digits only ("¹".isdigit() is true, and int() refuses it), and
+        # no more than int() converts.
+        if text.isascii() and text.isdigit() and len(text) <= 4000:
+            return int(text) * scale
     return None
 
 
