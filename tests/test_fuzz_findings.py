@@ -15,6 +15,7 @@ from seedwatch import jsondoc, safeyaml
 from seedwatch.errors import ParseError
 from seedwatch.models import Document, Item
 from seedwatch.plugins.builtin.forums import dates
+from seedwatch.plugins.builtin.forums.base import Pagination
 from seedwatch.plugins.builtin.forums.common import number, small_int
 from seedwatch.testing.documents import make_document
 from seedwatch.urls import join
@@ -203,6 +204,16 @@ def test_a_post_of_sixty_thousand_line_breaks_is_read_in_linear_time() -> None:
     at = html.index(b'<div class="content">') + len(b'<div class="content">')
     found = items("phpbb", doc(html[:at] + b"word<br>" * 60_000 + html[at:]))
     assert found[0].text.count("word") == 60_000
+
+
+def test_page_links_differing_in_a_5000_digit_number_give_no_pattern() -> None:
+    # The URL of an unlinked page is built from two linked ones whose numbers
+    # differ; int() refused the fuzzer's 5,000-digit one (vbulletin live_pages).
+    thread = "https://example.org/showthread.php?t=7&page="
+    links = {2: thread + "2", 3: thread + "9" * 5000}
+    assert Pagination(current=1, last=5, links=links).url_of(4) is None
+    sane = {2: thread + "2", 3: thread + "3"}
+    assert Pagination(current=1, last=5, links=sane).url_of(4) == thread + "4"
 
 
 def test_a_thousand_posts_without_readable_dates_cost_no_minute() -> None:

@@ -108,6 +108,8 @@ def _affine(n1: int, p1: list[str], n2: int, p2: list[str], wanted: int) -> str 
     if len(diff) != 1 or diff[0] % 2 == 0:
         return None
     pos = diff[0]
+    if max(len(p1[pos]), len(p2[pos])) > 18:  # no page's number; int() refuses 4,300 digits
+        return None
     v1, v2 = int(p1[pos]), int(p2[pos])
     if (v2 - v1) % (n2 - n1):
         return None
