@@ -51,7 +51,6 @@ SEQUENCE = "corpus_seq"
 # Keys per admit transaction: a few concurrent admits per node, several
 # nodes, stay well inside the default lock table (64 x max_connections).
 LOCK_BUDGET = 256
-_CHUNK = 500
 
 
 def engine_url(url: str) -> URL:
@@ -182,11 +181,9 @@ def known(conn: Connection, cands: Sequence[Candidate]) -> set[tuple[str, str]]:
     pairs = {(c.item.key, c.fingerprint) for c in cands}
     keys = sorted({key for key, _fp in pairs})
     found: set[tuple[str, str]] = set()
-    for start in range(0, len(keys), _CHUNK):
+    for chunk in sql.chunks(keys):
         rows = sql.fetch(
-            conn,
-            "SELECT key, fingerprint FROM items WHERE key = ANY(?::text[])",
-            [keys[start : start + _CHUNK]],
+            conn, "SELECT key, fingerprint FROM items WHERE key = ANY(?::text[])", [list(chunk)]
         )
         found.update((str(k), str(f)) for k, f in rows)
     return found & pairs

@@ -1,12 +1,12 @@
 """What a de-duplication layer returns (``Check``), the shape of a layer, and
-the small rules every layer shares: reading ids in bounded chunks, naming at
-most ``SHOWN`` matches, and leaving short texts to the identity layers."""
+the small rules every layer shares: naming at most ``SHOWN`` matches, and
+leaving short texts to the identity layers (reading values in bounded chunks
+is ``sql.chunks``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection
 
@@ -14,7 +14,6 @@ from seedwatch.contracts import Verdict
 from seedwatch.state.dedup.features import Candidate
 from seedwatch.state.dedup.settings import DedupSettings
 
-CHUNK = 500  # values per IN (...): well under every database's parameter limit
 SHOWN = 3  # matched items named in a reason
 
 
@@ -30,11 +29,6 @@ class Check:
 
 
 Layer = Callable[[Connection, Candidate, DedupSettings], Check]
-
-
-def chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
 
 
 def too_short(layer: str, cand: Candidate, settings: DedupSettings) -> Check | None:
