@@ -109,8 +109,9 @@ def _in_a_declared_charset(document: Document, data: bytes, headers: dict[str, s
     ctype = headers.get("content-type")
     param = _CHARSET_PARAM.search(ctype or "")
     xml = _XML_ENCODING.match(data)
-    declared = [m.group(1) for m in (param, xml) if m is not None]
-    for charset in (c.decode("ascii") if isinstance(c, bytes) else c for c in declared):
+    declared = [param.group(1)] if param else []
+    declared += [xml.group(1).decode("ascii")] if xml else []
+    for charset in declared:
         try:
             data.decode(charset)
         except (LookupError, UnicodeDecodeError):
