@@ -47,7 +47,7 @@ from seedwatch.plugins.builtin.frontmatter.values import (
     tags,
     text_value,
 )
-from seedwatch.text import html_to_text
+from seedwatch.text import clean_text, html_to_text
 
 # The name it logged under as one module, kept for users' logging config.
 log = logging.getLogger("seedwatch.plugins.builtin.frontmatter")
@@ -57,6 +57,10 @@ _OUR_CORPUS = re.compile(r"seedwatch:[ \t]*\d+[ \t]*\r?$")
 _MARKUP_EXTENSIONS = frozenset({".md", ".markdown", ".mdown", ".mkd", ".html", ".htm"})
 _HTML_EXTENSIONS = frozenset({".html", ".htm"})
 _NOT_POSTS = ("json", "xml", "rss", "atom", "javascript")
+# markdown-it renders about 1.5 MB of text a second (pure Python), linearly; a
+# real post is under 100 kB. A body past this bound is kept as its own plain
+# Markdown text rather than costing the poll tens of seconds.
+MAX_RENDERED_CHARS = 2_000_000
 
 _DRAFT_STATUSES = frozenset({"draft", "pending", "private", "trash", "auto-draft"})
 _PUBLISHED_KEYS = ("date", "publishdate", "published")
@@ -156,8 +160,17 @@ class FrontMatterParser(Parser):
                     used.add(key)
                     break
         body = strip_shortcodes(found.body)
+        rendered: str | None
         if extension(document) in _HTML_EXTENSIONS or "html" in (document.media_type or ""):
             rendered = body
+        elif len(body) > MAX_RENDERED_CHARS:
+            log.warning(
+                "%s: Markdown body of %d characters kept as plain text, not rendered (over %d)",
+                document.url,
+                len(body),
+                MAX_RENDERED_CHARS,
+            )
+            rendered = None
         else:
             rendered = self._markdown.render(defused(body))
         title = text_value(meta.get("title"))
@@ -173,7 +186,11 @@ class FrontMatterParser(Parser):
         if repaired:
             extra["mojibake_repaired"] = True
         extra["front_matter"] = found.format
-        text = html_to_text(rendered)
+        if rendered is None:
+            extra["not_rendered"] = f"body of {len(body)} characters"
+            text = clean_text(body)
+        else:
+            text = html_to_text(rendered)
         if not text.strip():
             # A section page (Hugo `_index.md`), a layout-only page, a link with
             # a title and nothing else: the corpus holds texts, not titles.
