@@ -17,7 +17,18 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from fuzzing import Finding, all_seeds, check, mutated, registry, seeds_by_parser
+from fuzzing import (
+    MAX_DOCUMENT_BYTES,
+    Finding,
+    _insert,
+    _nest,
+    _repeat,
+    all_seeds,
+    check,
+    mutated,
+    registry,
+    seeds_by_parser,
+)
 from seedwatch.models import Document
 
 FUZZ_SECONDS = float(os.environ.get("SEEDWATCH_FUZZ_SECONDS", "0"))
@@ -34,6 +45,14 @@ _SETTINGS = {
 
 def test_every_builtin_parser_has_seed_documents() -> None:
     assert set(seeds_by_parser()) == set(PARSERS)
+
+
+def test_mutations_build_no_more_than_a_document() -> None:
+    # a 2 MB element nested 200,000 times once asked for 400 GB (a MemoryError
+    # in the fuzzer itself, before any parser ran)
+    element = b'<p data-x="' + b"x" * 2_000_000 + b'">'
+    for mutation in (_nest(0, 200_000), _repeat(0, 2048, 200), _insert(0, element, 50)):
+        assert len(mutation(element)) <= MAX_DOCUMENT_BYTES + 2 * len(element)
 
 
 @pytest.mark.parametrize("name", PARSERS)
