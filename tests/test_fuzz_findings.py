@@ -179,6 +179,33 @@ def test_a_zone_name_no_one_knows_leaves_the_date_in_the_boards_zone(
     assert dates.from_text(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("parser", "path", "stated", "mangled"),
+    [
+        (
+            "phpbb",
+            "forum/handmade/phpbb30_subsilver2_topic.html",
+            b"All times are UTC - 5 hours",
+            b"All times are UTC - 99999999999999999999 hours",
+        ),
+        (
+            "vbulletin",
+            "forum/vbulletin4/militarytimes_bob_dorr_dies.html",
+            b"All times are GMT",
+            b"All times are GMT +" + b"9" * 400,
+        ),
+    ],
+)
+def test_a_board_zone_past_fourteen_hours_is_no_zone(
+    parser: str, path: str, stated: bytes, mangled: bytes
+) -> None:
+    page = fixture(path)
+    assert stated in page
+    found = items(parser, doc(page.replace(stated, mangled)))
+    assert [i.text for i in found] == [i.text for i in items(parser, doc(page))]
+    assert all(i.published is None or i.published.utcoffset() is not None for i in found)
+
+
 def test_a_long_mangled_post_date_is_no_date_and_costs_no_time() -> None:
     # dateparser on a 1 MB "date" took minutes (a runaway, not a speed figure)
     assert dates.from_text("Today, " + "x1 " * 300_000) is None

@@ -190,8 +190,11 @@ _PHPBB31_ZONE = re.compile(
 )
 
 
-def fixed(hours: float) -> tzinfo:
-    """A fixed offset of ``hours`` from UTC (UTC itself for 0)."""
+def fixed(hours: float) -> tzinfo | None:
+    """A fixed offset of ``hours`` from UTC (UTC itself for 0); None past the
+    14 hours any zone keeps (a mangled page's "All times are UTC + 99999 hours")."""
+    if not abs(hours) <= 14:  # NaN too
+        return None
     return UTC if hours == 0 else timezone(timedelta(minutes=round(hours * 60)))
 
 
@@ -241,4 +244,4 @@ def infer_zone(pairs: list[tuple[datetime, datetime]]) -> tzinfo | None:
     if len(offsets) != 1:
         return None
     minutes = offsets.pop()
-    return fixed(minutes / 60) if abs(minutes) <= 14 * 60 else None
+    return fixed(minutes / 60)
