@@ -14,6 +14,7 @@ from fuzzing import DATA, check, registry
 from seedwatch import jsondoc, safeyaml
 from seedwatch.errors import ParseError
 from seedwatch.models import Document, Item
+from seedwatch.plugins.builtin import feedparse
 from seedwatch.plugins.builtin.forums import dates
 from seedwatch.plugins.builtin.forums.base import Pagination
 from seedwatch.plugins.builtin.forums.common import number, small_int
@@ -268,6 +269,42 @@ def test_a_large_feed_whose_bytes_break_its_declared_charset_is_read_without_gue
     [item] = items("rss", doc(feed, url="https://example.org/feed", media="application/rss+xml"))
     # as Document.text reads bytes that fit no declared charset: windows-1252
     assert (item.title, item.text) == ("Caf\xe9", "Caf\xe9 cr\xe8me")
+
+
+def _malformed_feed(copies: int, inside_first: bytes = b"") -> tuple[bytes, list[bytes]]:
+    """A real feed made not well-formed (a bare "&" in its title), its items
+    repeated ``copies`` times, ``inside_first`` added to its first item."""
+    feed = fixture("feeds/rss2_wordpress_tenderlovemaking.xml")
+    start, end = feed.index(b"<item>"), feed.rindex(b"</item>") + len(b"</item>")
+    entries = re.findall(rb"<item>.*?</item>", feed[start:end], re.S) * copies
+    entries[0] = entries[0].replace(b"</item>", inside_first + b"</item>")
+    head = feed[:start].replace(b"<title>Tender Lovemaking", b"<title>Tender & Lovemaking", 1)
+    return head + b"".join(entries) + feed[end:], entries
+
+
+def test_a_large_malformed_feed_is_read_up_to_its_last_whole_entry_within_the_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the finding: 20 MiB of a malformed feed dense in elements cost feedparser 91 s;
+    # the bound lowered to 200 kB here so that the test reads less than 4 MiB
+    monkeypatch.setattr(feedparse, "MAX_BYTES", 200_000)
+    content, entries = _malformed_feed(copies=10)
+    assert len(content) > 2 * feedparse.MAX_BYTES
+    found = items("rss", doc(content, url="https://example.org/feed", media="application/xml"))
+    whole = content[: feedparse.MAX_BYTES].count(b"</item>")
+    assert 0 < len(found) == whole < len(entries)
+    small, _ = _malformed_feed(copies=1)
+    expected = items("rss", doc(small, url="https://example.org/feed", media="application/xml"))
+    assert [i.text for i in found] == [i.text for i in expected * 10][:whole]
+
+
+def test_a_malformed_feed_whose_first_entry_passes_the_bound_is_a_parse_error() -> None:
+    content, _ = _malformed_feed(copies=1, inside_first=b'<media:content url="x"/>' * 200_000)
+    assert len(content) > feedparse.MAX_BYTES
+    document = doc(content, url="https://example.org/feed", media="application/xml")
+    assert items("rss", document) == []  # in bounded time
+    with pytest.raises(ParseError):
+        list(registry().parsers["rss"].parse(document))
 
 
 # -- front-matter ---------------------------------------------------------------------
