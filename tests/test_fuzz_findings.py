@@ -195,6 +195,12 @@ def test_a_zone_name_no_one_knows_leaves_the_date_in_the_boards_zone(
             b"All times are GMT",
             b"All times are GMT +" + b"9" * 400,
         ),
+        (
+            "vbulletin",
+            "forum/vbulletin4/militarytimes_bob_dorr_dies.html",
+            b"All times are GMT",
+            b"All times are GMT +123",
+        ),
     ],
 )
 def test_a_board_zone_past_fourteen_hours_is_no_zone(
