@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -113,6 +114,24 @@ def test_well_formed_fixture_feeds_take_the_fast_path(path: Path) -> None:
 @pytest.mark.parametrize("path", BENCH_FILES or [ABSENT], ids=lambda p: p.name if p else "")
 def test_benchmark_feed_gives_the_same_items_both_ways(path: Path) -> None:
     assert_same_items(doc(path.read_bytes(), url=f"https://bench.invalid/{path.name}"))
+
+
+def test_feeds_read_in_several_threads_at_once_give_the_same_items() -> None:
+    # The daemon polls sources in several threads: each parses XML and HTML
+    # at the same time as the others.
+    documents = [doc(p.read_bytes(), url=p.resolve().as_uri()) for p in FIXTURES] * 4
+
+    def items(document: Document) -> list[Item]:
+        try:
+            return list(FAST.parse(document))
+        except ParseError:
+            return []
+
+    alone = [items(d) for d in documents]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(items, documents))
+    assert together == alone
+    assert sum(map(len, alone)) > 100
 
 
 def test_most_benchmark_feeds_take_the_fast_path() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import unicodedata
 
 from lxml import etree
@@ -174,8 +175,20 @@ _CELL = frozenset(("td", "th"))
 
 # Parsed without lxml.html's element classes: the walk below reads only tags,
 # text and attributes, and the class look-up per element was a fifth of its
-# time. The same libxml2 HTML parser, so the same tree.
-_HTML_PARSER = etree.HTMLParser()
+# time. The same libxml2 HTML parser, so the same tree. One parser per thread:
+# the daemon's polling threads all make text, lxml parser objects are not
+# meant to be shared between threads (lxml serialises the threads sharing one
+# behind its lock), and lxml releases the GIL while a thread's own parser runs.
+_LOCAL = threading.local()
+
+
+def _html_parser() -> etree.HTMLParser:
+    parser: etree.HTMLParser | None = getattr(_LOCAL, "html_parser", None)
+    if parser is None:
+        parser = _LOCAL.html_parser = etree.HTMLParser()
+    return parser
+
+
 # What the walk does with an element, by tag (anything else: inline).
 _INLINE, _BLOCKY, _LIST_ITEM, _BREAK, _IMAGE, _CELL_KIND, _PRE = range(7)
 _KIND = {
@@ -198,33 +211,32 @@ def html_to_text(html: str | bytes, *, drop: frozenset[str] = _DROP) -> str:
     if not html.strip():
         return ""
     try:
-        root = _fragment(markup_safe(html))
+        body = _body(markup_safe(html))
     except (etree.ParserError, ValueError):
         return clean_text(html)
-    return element_to_text(root, drop=drop)
+    return element_to_text(body, drop=drop)
 
 
 _FULL_PAGE = re.compile(r"^\s*<(?:html|!doctype)", re.IGNORECASE)
 
 
-def _fragment(html: str) -> etree._Element:
-    """What ``lxml.html.fragment_fromstring(html, create_parent="div")`` gives,
-    built with a plain parser: a ``div`` holding the body's leading text (when
-    not blank) and its elements."""
+def _body(html: str) -> etree._Element:
+    """The ``body`` of ``html`` (a fragment is put in one), without its tail.
+
+    Its text is what ``lxml.html.fragment_fromstring(html, create_parent="div")``
+    gives: the body is a block like that ``div``, and the blank leading text the
+    ``div`` leaves out makes no text either."""
     if not _FULL_PAGE.match(html):
         html = f"<html><body>{html}</body></html>"
-    page = etree.fromstring(html, _HTML_PARSER)
+    page = etree.fromstring(html, _html_parser())
     if page is None:
         raise etree.ParserError("Document is empty")
     bodies = [e for e in page if e.tag == "body"]
     if len(bodies) != 1:
         raise etree.ParserError(f"{len(bodies)} bodies in an HTML fragment")
     body = bodies[0]
-    root = _HTML_PARSER.makeelement("div")
-    if body.text and body.text.strip():
-        root.text = body.text
-    root.extend(body)
-    return root
+    body.tail = None
+    return body
 
 
 def element_to_text(root: etree._Element, *, drop: frozenset[str] = _DROP) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+import threading
 from typing import Any
 
 from lxml import etree
@@ -36,14 +37,26 @@ from seedwatch.plugins.builtin.rss.names import Unsupported
 
 log = logging.getLogger(__name__)
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    huge_tree=False,
-    recover=False,
-    strip_cdata=True,
-    remove_blank_text=False,
-)
+# One parser per thread: the daemon's polling threads parse feeds at once, and
+# lxml parser objects are not meant to be shared between threads (lxml
+# serialises the threads sharing one behind its lock).
+_LOCAL = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    parser: etree.XMLParser | None = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            huge_tree=False,
+            recover=False,
+            strip_cdata=True,
+            remove_blank_text=False,
+        )
+    return parser
+
+
 _DECLARED = re.compile(rb"""^<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _XML_TYPES = re.compile(r"^application/(?:[\w.+-]+\+)?xml$")
 _OTHER_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
@@ -95,7 +108,7 @@ def read_feed(document: Document) -> dict[str, Any] | None:
     if not _encoding_confirmed(document, data):
         return None
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, _parser())
     except (etree.LxmlError, ValueError):
         return None
     try:
