@@ -10,7 +10,8 @@ element rules (which element fills which field, which wins when several
 do, the RFC 822/W3DTF dates). It uses none of feedparser's code.
 
 Anything it does not fully understand makes it return ``None`` and the
-document goes to feedparser: XML that is not well-formed, a DOCTYPE,
+document goes to feedparser: XML that is not well-formed, a DOCTYPE that
+declares anything (a bare one is taken out, as feedparser does),
 ``xml:base``, an encoding it cannot confirm (a UTF-16 byte-order mark, a
 ``text/*`` type without charset, a header charset that contradicts the
 document), markup inside a title or body element, Atom XHTML content,
@@ -96,15 +97,44 @@ def _encoding_confirmed(document: Document, data: bytes) -> bool:
     return bool(_XML_TYPES.match(media))
 
 
+# feedparser 6.0's patterns (sanitizer.py): the part before the first element,
+# and the DOCTYPE it takes out of that part.
+_FIRST_ELEMENT = re.compile(rb"<\w")
+_DOCTYPE = re.compile(rb"^\s*<!DOCTYPE([^>]*?)>", re.MULTILINE)
+
+
+def _without_doctype(data: bytes) -> bytes | None:
+    """``data`` without its DOCTYPE, as feedparser parses it, when that DOCTYPE
+    is all it changes; ``None`` when feedparser must read the document: entity
+    declarations (feedparser keeps some of them), an internal subset, a
+    Netscape RSS 0.91 DOCTYPE (which names the version) or one feedparser's
+    pattern does not find (then expat sees it)."""
+    first = _FIRST_ELEMENT.search(data)
+    if first is None:
+        return None
+    head, rest = data[: first.start() + 1], data[first.start() + 1 :]
+    if b"<!ENTITY" in head or b"[" in head:
+        return None
+    doctypes = _DOCTYPE.findall(head)
+    if len(doctypes) != 1 or b"netscape" in doctypes[0].lower():
+        return None
+    head = _DOCTYPE.sub(b"", head)
+    return None if b"<!DOCTYPE" in head else head + rest
+
+
 def read_feed(document: Document) -> dict[str, Any] | None:
     """The feed as the ``rss`` parser reads it, or ``None`` when feedparser must
     read it (see the module docstring)."""
     data = trim_leading_space(document.content)
     head = data[:4096]
-    # A plain ``base`` attribute is one too for feedparser; a DOCTYPE may
-    # declare entities (feedparser reads those itself).
-    if b"<!DOCTYPE" in head or b"<!doctype" in head or b" base=" in data:
+    # A plain ``base`` attribute is one too for feedparser.
+    if b"<!doctype" in head or b" base=" in data:
         return None
+    if b"<!DOCTYPE" in head:
+        without = _without_doctype(data)
+        if without is None:
+            return None
+        data = without
     if not _encoding_confirmed(document, data):
         return None
     try:
@@ -113,7 +143,7 @@ def read_feed(document: Document) -> dict[str, Any] | None:
         return None
     try:
         # The same base feedparser is given (see ``feedparser_headers``).
-        return walk_feed(root, document.url if b"xml:base" in data else "")
+        return walk_feed(root, document.url if b"xml:base" in document.content else "")
     except (Unsupported, Unreadable) as exc:
         log.debug("%s: read by feedparser: %s", document.url, exc)
         return None
