@@ -47,13 +47,41 @@ def _char_ref(match: re.Match[str]) -> str:
     return "" if code < 0x110000 and _NOT_XML.match(chr(code)) else match[0]
 
 
+# The references _char_ref drops, and a few more (any number of leading zeros):
+# most HTML has references, almost none has these, and finding them is a
+# fraction of the cost of a Python call per reference.
+_NOT_XML_REF = re.compile(
+    r"&#(?:0*(?:[0-9]|[12][0-9]|3[01]|5[5-7][0-9]{3}|6553[45])(?![0-9])"
+    r"|[xX]0*(?:[01]?[0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2}|[fF]{3}[eEfF])(?![0-9a-fA-F]))"
+)
+# _NOT_XML's C0 controls as UTF-8 bytes; U+FFFE and U+FFFF are EF BF BE/BF.
+_C0_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+
+
+def _holds_not_xml(text: str) -> bool:
+    """Whether ``_NOT_XML`` matches in ``text``: the same answer from byte
+    operations, several times faster than the regex on long text."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return True
+    return (
+        len(data.translate(None, _C0_BYTES)) != len(data)
+        or b"\xef\xbf\xbe" in data
+        or b"\xef\xbf\xbf" in data
+    )
+
+
 def markup_safe(text: str) -> str:
     """``text`` without the characters an lxml tree cannot hold (C0 controls but
     tab and line ends, lone surrogates, U+FFFE/U+FFFF), whether written as
     themselves or as numeric references (``&#1;``, which the HTML parser would
     turn into the character): HTML from servers before it is parsed."""
-    text = _NOT_XML.sub("", text)
-    return _CHAR_REF.sub(_char_ref, text) if "&#" in text else text
+    if _holds_not_xml(text):
+        text = _NOT_XML.sub("", text)
+    if "&#" in text and _NOT_XML_REF.search(text):
+        text = _CHAR_REF.sub(_char_ref, text)
+    return text
 
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
