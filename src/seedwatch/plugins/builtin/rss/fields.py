@@ -146,7 +146,8 @@ class _Walk:
         value = fix(resolve(value, base) if value else value)
         if ctx.entry:
             value = value.replace("&amp;", "&")
-        value = LINK_REF.sub(r"&\g<1>", value)
+        if "&" in value:
+            value = LINK_REF.sub(r"&\g<1>", value)
         ctx.data["link"] = value
         if value:
             links[-1]["href"] = value
