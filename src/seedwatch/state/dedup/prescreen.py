@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 
 from seedwatch.contracts import Verdict
 from seedwatch.state.dedup import sql
-from seedwatch.state.dedup.features import Candidate
+from seedwatch.state.dedup.features import Candidate, with_signatures
 from seedwatch.state.dedup.layers import (
     Layer,
     containment,
@@ -109,6 +109,7 @@ class Prescreen:
             units = [unit.key for c in judged for unit in c.units]
             asked.append(("unit", _NUMBERS.format("fp", "dedup_units"), "bigint", units))
         if near in wanted:
+            with_signatures(judged)
             buckets = [bucket for c in judged for _band, bucket in c.bands]
             asked.append(("bucket", _NUMBERS.format("bucket", "dedup_bands"), "bigint", buckets))
         column = {"key": "key", "guid": "guid", "url": "canonical_url", "fp": "fingerprint"}
