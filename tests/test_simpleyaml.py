@@ -1,4 +1,5 @@
-"""The front matter written without PyYAML is the text PyYAML writes, byte for byte."""
+"""The front matter written without PyYAML is the text PyYAML writes, byte for byte,
+and read without it (``simple_map``) is the map a YAML parser reads."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from seedwatch import safeyaml
 from seedwatch.corpus import front_matter, read, render
+from seedwatch.errors import ParseError
 from seedwatch.models import Item
-from seedwatch.simpleyaml import simple_block
+from seedwatch.simpleyaml import simple_block, simple_map
 
 # What corpus.render asks of PyYAML.
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -60,6 +63,7 @@ def test_simple_block_writes_what_pyyaml_writes(
     written = simple_block(fields)
     if written is not None:  # None: PyYAML writes it
         assert written == pyyaml(fields)
+        assert simple_map(written) == fields == safeyaml.load(written)
 
 
 # One value per rule of the simple writer (and a few it leaves to PyYAML).
@@ -97,3 +101,64 @@ def test_common_items_take_the_simple_writer_and_read_back() -> None:
     assert simple_block(fields) is not None
     assert render(item, fetched) == "---\n" + pyyaml(fields) + "---\nBody.\n"
     assert read(render(item, fetched)) == read("---\n" + pyyaml(fields) + "---\nBody.\n")
+
+
+def yaml_reads(block: str) -> object:
+    try:
+        return safeyaml.load(block)
+    except ParseError:
+        return ParseError
+
+
+# Values the simple writer writes, piece by piece.
+simple_text = st.lists(
+    st.sampled_from([p for p in PIECES if simple_block({"t": p})])
+    | st.text("ab1 :#'-", max_size=3),
+    min_size=1,
+    max_size=5,
+).map("".join)
+KEYS = ["title", "tags", "n", "seedwatch", "yes", "null", "a b", "x:y", " title", "", "-"]
+written = st.builds(
+    lambda key, value: (simple_block({key: value}) or f"{key}: {value}").rstrip("\n"),
+    st.sampled_from(["title", "tags", "n", "author", "url", "guid", "seedwatch"]),
+    simple_text | st.lists(simple_text, min_size=1, max_size=2) | st.integers(-(10**45), 10**45),
+)
+noise = st.one_of(
+    st.builds("{}: {}".format, st.sampled_from(KEYS), text),
+    st.builds("{}: '{}'".format, st.sampled_from(KEYS), text),
+    st.builds("{}:".format, st.sampled_from(KEYS)),
+    st.builds("- {}".format, text),
+    st.builds("- '{}'".format, text),
+    text,
+)
+line = st.integers(0, 3).flatmap(lambda n: noise if n == 0 else written)  # mostly written
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    lines=st.lists(line, max_size=4, unique_by=lambda line: line.partition(":")[0]),
+    end=st.sampled_from(["\n", "\n", "", "\r\n"]),
+)
+@example(lines=["title: a", "tags:"], end="\n")  # a key without its list: null
+@example(lines=["n: 007", "title: x # y"], end="\n")
+@example(lines=["title: a", "title: b"], end="\n")  # a repeated key
+@example(lines=["title: 'it''s'", "tags:", "- 'yes'", "- no"], end="\n")
+def test_simple_map_reads_what_yaml_reads_or_leaves_it(lines: list[str], end: str) -> None:
+    block = end.join(lines) + end
+    found = simple_map(block)
+    if found is not None:  # None: the YAML parser reads it
+        assert found == yaml_reads(block)
+
+
+def test_our_files_front_matter_is_read_without_yaml() -> None:
+    item = Item(key="rss:1", text="Body.", parser="rss", title="O'Brien: yes", tags=("no", "1"))
+    block = render(item, datetime(2026, 11, 21, tzinfo=UTC)).split("---\n")[1]
+    assert simple_map(block) == yaml.safe_load(block)
+    assert simple_map(block) == {
+        "seedwatch": 1,
+        "key": "rss:1",
+        "parser": "rss",
+        "title": "O'Brien: yes",
+        "fetched": "2026-11-21T00:00:00+00:00",
+        "tags": ["no", "1"],
+    }

@@ -34,7 +34,7 @@ from seedwatch.durable import make_durable, sync_folder
 from seedwatch.errors import ItemValidationError, ParseError
 from seedwatch.models import Item, Quote, ThreadRef
 from seedwatch.redact import redact_item
-from seedwatch.simpleyaml import simple_block
+from seedwatch.simpleyaml import simple_block, simple_map
 from seedwatch.text import fingerprint_hex
 
 # libyaml's emitter when PyYAML has it: the pure-Python one costs more than
@@ -165,7 +165,12 @@ def read(text: str, where: str = "corpus file") -> Item | None:
     closed = _CLOSE.search(text, opened.end())
     if closed is None:
         raise ParseError(f"{where}: corpus file front-matter is never closed ('---')")
-    meta = safeyaml.load(text[4 : closed.start()], first_line=2)
+    block = text[4 : closed.start()]
+    # Our own writer's lines are read without a YAML parser (``simple_map``:
+    # the same map); anything else, by the careful one.
+    meta = simple_map(block)
+    if meta is None:
+        meta = safeyaml.load(block, first_line=2)
     if not isinstance(meta, dict):
         raise ParseError(f"{where}: corpus file front-matter is not a map")
     return item_from(meta, text[closed.end() :].removeprefix("\r").removeprefix("\n"), where)

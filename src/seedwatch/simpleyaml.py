@@ -14,6 +14,11 @@ scalar: leading or trailing space, an indicator first, ``": "``, ``" #"``, a
 document marker), else single-quoted, quotes doubled. Values stay far below
 the ``width`` at which the emitter would fold a line. A test compares the
 two writers on generated values.
+
+``simple_map`` reads such a block back, the dual of the writer: it accepts
+only the lines ``simple_block`` writes (each scalar exactly as the writer
+would write its value, so YAML reads it as that value) and says ``None``
+for anything else, which a YAML parser then reads (``seedwatch.safeyaml``).
 """
 
 from __future__ import annotations
@@ -78,3 +83,66 @@ def simple_block(fields: dict[str, Any]) -> str | None:
         else:
             return None
     return "".join(lines)
+
+
+_INT = re.compile(r"-?[1-9][0-9]{0,40}|0")
+
+
+def _value(text: str) -> str | None:
+    """The string a scalar of ``simple_block`` stands for; ``None`` for any
+    other text (the writer would not write it so)."""
+    if text[:1] == "'":
+        inner = text[1:-1] if len(text) > 1 and text[-1] == "'" else "'"
+        if "'" in inner.replace("''", ""):
+            return None
+        value = inner.replace("''", "'")
+    else:
+        value = text
+    return value if value and _scalar(value) == text else None
+
+
+def simple_map(block: str) -> dict[str, Any] | None:
+    """The map a front-matter ``block`` written by ``simple_block`` holds (what a
+    YAML parser reads from it), or ``None`` when the block holds any line the
+    writer does not write (then a YAML parser must read it)."""
+    if not block.endswith("\n"):
+        return None
+    out: dict[str, Any] = {}
+    entries: list[str] | None = None  # the list being read
+    for line in block[:-1].split("\n"):
+        if line[:2] == "- ":
+            entry = _value(line[2:])
+            if entries is None or entry is None:
+                return None
+            entries.append(entry)
+            continue
+        if entries is not None and not entries:
+            return None  # "key:" with no entries is null: the writer never writes it
+        key, colon, text = line.partition(":")
+        if key in out or not colon or (key not in _PLAIN_KEYS and not _key(key)):
+            return None
+        if not text:
+            entries = out[key] = []
+            continue
+        entries = None
+        if text[:1] != " ":
+            return None
+        text = text[1:]
+        if _INT.fullmatch(text):
+            out[key] = int(text)
+        elif (value := _value(text)) is not None:
+            out[key] = value
+        else:
+            return None
+    if not out or (entries is not None and not entries):
+        return None
+    return out
+
+
+def _key(key: str) -> bool:
+    """Whether the writer writes ``key`` plain (remembered like the writer's)."""
+    if not _KEY.fullmatch(key) or _scalar(key) != key:
+        return False
+    if len(_PLAIN_KEYS) < 256:
+        _PLAIN_KEYS.add(key)
+    return True
