@@ -15,15 +15,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
+import pg
 import test_dedup
 import test_store
 from seedwatch.corpus import render
 from seedwatch.errors import ConfigError
 from seedwatch.models import Item
+from seedwatch.state import postgres
 from seedwatch.state.postgres import engine_url
 from seedwatch.state.schema import items
 from seedwatch.state.store import MIGRATIONS, Store
@@ -127,3 +130,21 @@ def test_nodes_starting_together_migrate_once(pg_url: str) -> None:
         assert version == ScriptDirectory(str(MIGRATIONS)).get_current_head()
         assert conn.execute(text("SELECT count(*) FROM dedup_params")).scalar() == 4
     store.close()
+
+
+def backend_pid(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def test_a_connection_the_server_dropped_while_idle_is_replaced_before_use(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = backend_pid(store)
+    assert backend_pid(store) == first, "the pool hands the same connection back"
+    with psycopg.connect(pg.ADMIN_URL, autocommit=True) as admin:  # a restart, for one
+        admin.execute("SELECT pg_terminate_backend(%s)", [first])
+    monkeypatch.setattr(postgres, "PING_AFTER", 0.0)  # idle long enough to be pinged
+    second = backend_pid(store)
+    assert second != first
+    assert store.stats()["items_written"] == 0

@@ -30,13 +30,15 @@ on disk holds it exclusively, so no number is handed out twice.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, text
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DisconnectionError
 
 from seedwatch.errors import ConfigError, StateError
 from seedwatch.extras import require
@@ -51,6 +53,8 @@ SEQUENCE = "corpus_seq"
 # Keys per admit transaction: a few concurrent admits per node, several
 # nodes, stay well inside the default lock table (64 x max_connections).
 LOCK_BUDGET = 256
+# A pooled connection idle longer than this (seconds) is pinged before use.
+PING_AFTER = 10.0
 
 
 def engine_url(url: str) -> URL:
@@ -66,12 +70,35 @@ def engine_url(url: str) -> URL:
 
 def create(url: str, *, pool_size: int = 5) -> Engine:
     require("psycopg", extra="postgres", needed_for="a PostgreSQL state ([state] url)")
-    return create_engine(
-        engine_url(url),
-        pool_pre_ping=True,  # a node outlives database restarts and failovers
-        pool_size=pool_size,
-        max_overflow=pool_size * 2,
-    )
+    engine = create_engine(engine_url(url), pool_size=pool_size, max_overflow=pool_size * 2)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """A node outlives database restarts and failovers: a connection that sat
+    in the pool for ``PING_AFTER`` seconds is pinged before use, and replaced
+    if the server does not answer. Not at every checkout (``pool_pre_ping``):
+    that was eight round trips in a poll of some thirty. A connection in use a
+    moment ago that the server dropped since fails its statement instead; the
+    pool then replaces every connection opened before the failure, and the
+    poll is a state failure, retried like any other."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(
+                f"the state database dropped an idle connection: {exc}"
+            ) from exc
 
 
 def lock_key(namespace: str, value: object) -> int:
