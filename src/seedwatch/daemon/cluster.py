@@ -265,7 +265,7 @@ class Node:
                 log.info("source %s: every slot of its host is busy; later", source_id)
                 self.clock.defer(source, delay=self.settings.slot_wait)
                 return
-            result = self.pipeline.poll_source(source).result
+            result = self.pipeline.poll_source(source, state=state).result
         if result.error:
             log.warning("source %s failed (%s): %s", source_id, result.error_category, result.error)
         elif result.accepted:

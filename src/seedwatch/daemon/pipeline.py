@@ -49,7 +49,7 @@ from seedwatch.plugins.registry import Registry
 from seedwatch.rules import count_key
 from seedwatch.state import filter_counts
 from seedwatch.state.failures import is_state_failure, state_error
-from seedwatch.state.store import Store, now
+from seedwatch.state.store import SourceState, Store, now
 from seedwatch.units import human
 
 log = logging.getLogger("seedwatch.pipeline")
@@ -278,16 +278,19 @@ class Pipeline:
         dry_run: bool = False,
         on_progress: Progress | None = None,
         floor: timedelta | None = None,
+        state: SourceState | None = None,
     ) -> Poll:
         """One poll (or, with ``backfill``, a walk through the source's history).
         ``on_progress`` hears of each document processed; ``floor`` is the least
-        time to the next poll (a source whose WebSub pushes come)."""
-        try:
-            state = self.store.source_state(source.id)
-        except Exception as exc:
-            if not is_state_failure(exc):
-                raise
-            return self._state_failed(source, PollResult(source=source.id), exc)
+        time to the next poll (a source whose WebSub pushes come); ``state`` is
+        the source's state if the caller has just read it (else read here)."""
+        if state is None:
+            try:
+                state = self.store.source_state(source.id)
+            except Exception as exc:
+                if not is_state_failure(exc):
+                    raise
+                return self._state_failed(source, PollResult(source=source.id), exc)
         url = effective_url(source, state)
         polled = source if url == source.url else replace(source, url=url)
         run = PollRun(self, polled, backfill, since, max_pages, dry_run, on_progress)
