@@ -93,11 +93,25 @@ def test_a_polled_source_is_not_due_until_its_next_poll(node: Node) -> None:
     assert sorted(p.name for p in node.config.corpus_path.iterdir()) == files
 
 
+def advisory_locks(node: Node) -> int:
+    with node.pipeline.store.engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
+                )
+            ).scalar_one()
+        )
+
+
 def test_host_slots_cap_polls_of_one_host_across_nodes(node: Node) -> None:
     first = HostSlots(node.slot_engine, 2)
     second = HostSlots(node.slot_engine, 2)  # another node: its own connections
     with first.hold("example.org", 0) as a, second.hold("example.org", 0) as b:
         assert a and b
+        assert advisory_locks(node) == 2, "a poll takes one slot, however many are free"
         with first.hold("example.org", 0.2) as c, second.hold("other.example", 0) as d:
             assert not c, "a third poll of one host waits"
             assert d, "other hosts are not held back"
