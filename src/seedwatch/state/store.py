@@ -102,10 +102,26 @@ class Store:
         with self.dialect.exclusive(name):
             yield
 
+    @contextmanager
+    def _one_statement(self, *, write: bool = False) -> Iterator[Connection]:
+        """A connection for one statement. On PostgreSQL in autocommit: the
+        statement is a transaction of its own, without the round trips of a
+        BEGIN and a COMMIT (or ROLLBACK) around it; on SQLite a transaction
+        as for any other use."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        elif write:
+            with self.engine.begin() as conn:
+                yield conn
+        else:
+            with self.engine.connect() as conn:
+                yield conn
+
     # -- sources ----------------------------------------------------------
 
     def source_state(self, source_id: str) -> SourceState:
-        with self.engine.connect() as conn:
+        with self._one_statement() as conn:
             return source_state.read(conn, source_id)
 
     def source_states(self) -> dict[str, SourceState]:
@@ -307,7 +323,7 @@ class Store:
         seqs = list(seqs)
         if not seqs:
             return
-        with self.engine.begin() as conn:
+        with self._one_statement(write=True) as conn:
             conn.execute(
                 update(items)
                 .where(items.c.seq.in_(seqs), items.c.status == "pending")
@@ -321,7 +337,7 @@ class Store:
         query = select(items).where(items.c.status == "pending")
         if source_id is not None:
             query = query.where(items.c.source_id == source_id)
-        with self.engine.connect() as conn:
+        with self._one_statement() as conn:
             rows = conn.execute(query.order_by(items.c.seq)).all()
         return [
             Accepted(
