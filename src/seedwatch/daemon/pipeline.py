@@ -310,7 +310,12 @@ class Pipeline:
                 plan = replace(plan, next_poll=now() + floor)
             try:
                 recorded = self.store.record_poll(
-                    source.id, result, at=now(), next_poll=plan.next_poll, record=plan.record
+                    source.id,
+                    result,
+                    at=now(),
+                    next_poll=plan.next_poll,
+                    record=plan.record,
+                    cursor=run.cursor,
                 )
                 if result.filtered:
                     filter_counts.add(self.store, result.filtered)

@@ -129,6 +129,11 @@ class PollRun:
     result: PollResult = field(init=False)
     seen: Observation = field(init=False)
     fetcher: RecordingFetcher = field(init=False)
+    # The last page's cursor, not saved yet: the caller records it with the
+    # poll's outcome (``Store.record_poll``), one transaction less a poll; an
+    # earlier page's is saved when the next page comes. Saved late is safe: a
+    # page whose cursor is lost is fetched again, its items known.
+    cursor: Cursor | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.result = PollResult(source=self.source.id)
@@ -136,12 +141,15 @@ class PollRun:
         self.seen = Observation(fetches=self.fetcher.results)
 
     def run(self, kind: SourceKind, start: Cursor, context: PollContext) -> None:
-        """Record each page ``kind`` yields, then its cursor; an error ends the poll
-        and is classified by its type."""
+        """Record each page ``kind`` yields, then its cursor (the last page's is
+        left in ``cursor``); an error ends the poll and is classified by its type."""
         source, result, store = self.source, self.result, self.pipeline.store
         try:
             try:
                 for page in kind.poll(source, start, context):
+                    if self.cursor is not None:
+                        store.save_cursor(source.id, self.cursor)
+                        self.cursor = None
                     if page.document is None:
                         result.not_modified += 1
                     else:
@@ -151,7 +159,7 @@ class PollRun:
                     # A 304 leaves the cursor the poll started from: nothing to save.
                     changed = page.cursor != start and not self.backfill
                     if not self.dry_run and (page.document is not None or changed):
-                        store.save_cursor(source.id, page.cursor)
+                        self.cursor = page.cursor
                     if self.max_pages is not None and result.documents >= self.max_pages:
                         break
             except _OURS:

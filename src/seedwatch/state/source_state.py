@@ -162,11 +162,12 @@ def record_poll(
     at: datetime,
     next_poll: datetime | None,
     record: PollRecord | None,
+    cursor: Cursor | None = None,
 ) -> SourceState:
     """Count a finished poll. Without a ``record`` a success resets the error
     streak and a failure extends it; with one, its values are written as
     decided. Either way a failure is counted in ``errors_total`` and under
-    its class, and accepted items are added up."""
+    its class, and accepted items are added up; a ``cursor`` is saved."""
     row = _row(conn, source_id)
     state = state_from_row(SimpleNamespace(**row))
     deferred = record is not None and record.outcome == "deferred"
@@ -191,6 +192,8 @@ def record_poll(
             "last_error": result.error,
             "last_error_category": result.error_category,
         }
+    if cursor is not None:
+        values |= {"etag": cursor.etag, "last_modified": cursor.last_modified, "mark": cursor.mark}
     if counts != state.error_counts:
         values["error_counts"] = json.dumps(counts, sort_keys=True)
     if record is not None:

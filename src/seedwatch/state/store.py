@@ -146,13 +146,15 @@ class Store:
         at: datetime,
         next_poll: datetime | None,
         record: PollRecord | None = None,
+        cursor: Cursor | None = None,
     ) -> SourceState:
         """Count a finished poll: success resets the error streak, failure extends
         it and is counted under its class; ``record`` (the scheduler's decision:
-        parking, interval, moves) is written as is."""
+        parking, interval, moves) is written as is, and ``cursor`` (the last
+        page's, its items recorded) saved in the same transaction."""
         with self.engine.begin() as conn:
             return source_state.record_poll(
-                conn, source_id, result, at=at, next_poll=next_poll, record=record
+                conn, source_id, result, at=at, next_poll=next_poll, record=record, cursor=cursor
             )
 
     def resume(self, source_id: str) -> SourceState | None:
