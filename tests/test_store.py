@@ -122,6 +122,23 @@ def test_cursor_and_poll_bookkeeping(store: Store) -> None:
     assert state.cursor.etag == '"v1"' and state.last_success == FETCHED
 
 
+def test_a_poll_recorded_with_its_cursor_saves_both(store: Store) -> None:
+    first = Cursor(etag='"v1"', last_modified="Sat, 21 Nov 2026 10:00:00 GMT")
+    ok = PollResult(source="new", accepted=2)
+    state = store.record_poll("new", ok, at=FETCHED, next_poll=FETCHED, cursor=first)
+    assert state == store.source_state("new"), "the state returned is the state stored"
+    assert state.cursor == first and state.items_accepted == 2 and state.next_poll == FETCHED
+    failed = PollResult(source="new", error="boom", error_category="http-5xx")
+    state = store.record_poll("new", failed, at=FETCHED, next_poll=None)
+    assert state.cursor == first, "a poll without a cursor leaves the saved one"
+    second = Cursor(etag='"v2"')
+    state = store.record_poll("new", ok, at=FETCHED, next_poll=None, cursor=second)
+    assert state == store.source_state("new")
+    assert state.cursor == second and state.items_accepted == 4
+    assert state.consecutive_errors == 0 and state.errors_total == 1
+    assert state.error_counts == {"http-5xx": 1}
+
+
 def test_state_survives_reopening(store: Store, tmp_path: Path) -> None:
     store.admit([(item(key="a", guid="g"), FETCHED)], rendered)
     store.close()

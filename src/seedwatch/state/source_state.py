@@ -19,6 +19,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from seedwatch.contracts import Cursor, PollResult
 from seedwatch.state.schema import sources
@@ -168,6 +170,8 @@ def record_poll(
     streak and a failure extends it; with one, its values are written as
     decided. Either way a failure is counted in ``errors_total`` and under
     its class, and accepted items are added up; a ``cursor`` is saved."""
+    if is_plain(result):
+        return _record_plain(conn, source_id, result, at, next_poll, record, cursor)
     row = _row(conn, source_id)
     state = state_from_row(SimpleNamespace(**row))
     deferred = record is not None and record.outcome == "deferred"
@@ -197,27 +201,69 @@ def record_poll(
     if counts != state.error_counts:
         values["error_counts"] = json.dumps(counts, sort_keys=True)
     if record is not None:
-        values |= {
-            "last_outcome": record.outcome,
-            "last_duration": record.duration,
-            "consecutive_errors": record.consecutive_errors,
-            "parked": record.parked,
-            "parked_at": record.parked_at,
-            "parked_reason": record.parked_reason,
-            "interval_seconds": record.interval.total_seconds() if record.interval else None,
-            "next_poll_reason": record.reason,
-            "entries": json.dumps(
-                {k: v.astimezone(UTC).isoformat() for k, v in record.entries.items()}
-            ),
-            "hints": json.dumps(dict(record.hints), sort_keys=True),
-            "redirect_target": record.redirect_target,
-            "redirect_count": record.redirect_count,
-            "url": record.url,
-            "url_from": record.url_from,
-        }
+        values |= _record_values(record)
     upsert(conn, source_id, **values)
     # The written row, without reading it back: one statement less per poll.
     return state_from_row(SimpleNamespace(**(row | values)))
+
+
+def is_plain(result: PollResult) -> bool:
+    """A poll without error nor failed item: what it records depends on the
+    stored row only through the count of items (``record_poll`` is then one
+    statement)."""
+    return result.error is None and not result.item_errors
+
+
+def _record_plain(
+    conn: Connection,
+    source_id: str,
+    result: PollResult,
+    at: datetime,
+    next_poll: datetime | None,
+    record: PollRecord | None,
+    cursor: Cursor | None,
+) -> SourceState:
+    """``record_poll`` of a plain poll: one upsert that adds the items to the
+    stored count and returns the row it wrote (no read before, none after)."""
+    values: dict[str, Any] = {
+        "last_poll": at,
+        "next_poll": next_poll,
+        "last_success": at,
+        "consecutive_errors": 0,
+    }
+    if cursor is not None:
+        values |= {"etag": cursor.etag, "last_modified": cursor.last_modified, "mark": cursor.mark}
+    if record is not None:
+        values |= _record_values(record)
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(sources).values(id=source_id, items_accepted=result.accepted, **values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[sources.c.id],
+        set_=values
+        | {"items_accepted": sources.c.items_accepted + statement.excluded.items_accepted},
+    )
+    return state_from_row(conn.execute(statement.returning(*sources.c)).one())
+
+
+def _record_values(record: PollRecord) -> dict[str, Any]:
+    return {
+        "last_outcome": record.outcome,
+        "last_duration": record.duration,
+        "consecutive_errors": record.consecutive_errors,
+        "parked": record.parked,
+        "parked_at": record.parked_at,
+        "parked_reason": record.parked_reason,
+        "interval_seconds": record.interval.total_seconds() if record.interval else None,
+        "next_poll_reason": record.reason,
+        "entries": json.dumps(
+            {k: v.astimezone(UTC).isoformat() for k, v in record.entries.items()}
+        ),
+        "hints": json.dumps(dict(record.hints), sort_keys=True),
+        "redirect_target": record.redirect_target,
+        "redirect_count": record.redirect_count,
+        "url": record.url,
+        "url_from": record.url_from,
+    }
 
 
 def resume(conn: Connection, source_id: str, at: datetime) -> SourceState | None:

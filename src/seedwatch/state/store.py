@@ -152,7 +152,8 @@ class Store:
         it and is counted under its class; ``record`` (the scheduler's decision:
         parking, interval, moves) is written as is, and ``cursor`` (the last
         page's, its items recorded) saved in the same transaction."""
-        with self.engine.begin() as conn:
+        plain = source_state.is_plain(result)  # then one statement
+        with self._one_statement(write=True) if plain else self.engine.begin() as conn:
             return source_state.record_poll(
                 conn, source_id, result, at=at, next_poll=next_poll, record=record, cursor=cursor
             )
