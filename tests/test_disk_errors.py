@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 import yaml
 
@@ -156,8 +157,6 @@ def item_rows(state_url: str) -> list[tuple[str, str]]:
             return []
         finally:
             conn.close()
-    import psycopg
-
     with psycopg.connect(state_url) as pg:
         return [(str(n), str(s)) for n, s in pg.execute("SELECT name, status FROM items")]
 
@@ -195,6 +194,43 @@ def test_a_full_disk_for_the_corpus_keeps_the_items_pending_until_a_later_run(
 
     code, err = once(config)
     assert code == 0, err
+    assert_complete(pg_url, corpus)
+
+
+def test_a_cluster_node_writes_what_a_read_only_corpus_refused_without_polling_again(
+    server: LocalServer, tmp_path: Path, pg_url: str
+) -> None:
+    config = write_config(tmp_path, server, pg_url)
+    config.write_text(
+        config.read_text().replace(
+            'min_interval = "1s"\nmax_interval = "2s"', 'min_interval = "1h"'
+        )
+        + '[cluster]\ntick = "1s"\nheartbeat = "1s"\nstalled_after = "3s"\n'
+    )
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    corpus.chmod(0o555)
+
+    def statuses() -> list[str]:
+        try:
+            return [status for _, status in item_rows(pg_url)]
+        except psycopg.errors.UndefinedTable:  # the node has not made the tables yet
+            return []
+
+    proc = seedwatch(config, "run", "--cluster", preexec=mode_bits_apply)
+    try:
+        assert wait_for(lambda: statuses() == ["pending"] * 4), "both sources recorded"
+        corpus.chmod(0o755)
+        # Neither source is due again for an hour: the node's own retry writes them.
+        assert wait_for(lambda: statuses() == ["written"] * 4), statuses()
+        assert len(server.hits("/small.xml")) == len(server.hits("/large.xml")) == 1
+    finally:
+        corpus.chmod(0o755)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert error_lines(err, f"corpus folder {corpus}", "[EACCES]"), err
+    assert "Traceback" not in err
     assert_complete(pg_url, corpus)
 
 

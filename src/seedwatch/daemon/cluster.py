@@ -310,6 +310,22 @@ class Node:
                 log.debug("job %d: taken by another node (%s)", job.id, exc.__cause__)
         return retried
 
+    async def _write_retry_loop(self) -> None:
+        """Writes a sink refused (a full disk, a read-only folder) are tried again
+        while the node runs, with the single-node daemon's back-off
+        (``Writer.retry``), not only at the source's next poll, an hour or a
+        day later. The retry writes every pending entry, other nodes' in
+        flight too, as a starting node does: a corpus file is never replaced,
+        one already there with the same text counts as written."""
+        writer = self.pipeline.writer
+        idle = self.settings.heartbeat.total_seconds()
+        while True:
+            await asyncio.sleep(writer.retry_in() or idle)
+            try:
+                await asyncio.to_thread(writer.retry, due_only=True)
+            except Exception:  # the loop must outlive a plugin's bug
+                log.exception("retrying the pending writes failed")
+
     async def _recovery_loop(self) -> None:
         period = self.settings.heartbeat.total_seconds()
         while True:
@@ -345,6 +361,7 @@ class Node:
     async def _work(self) -> None:
         async with self.app.open_async():
             recovery = asyncio.create_task(self._recovery_loop())
+            retries = asyncio.create_task(self._write_retry_loop())
             try:
                 await self.app.run_worker_async(
                     queues=[self.settings.queue],
@@ -356,9 +373,10 @@ class Node:
                     install_signal_handlers=True,
                 )
             finally:
-                recovery.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await recovery
+                for task in (recovery, retries):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     def run(self) -> None:
         """Run until SIGTERM or SIGINT: in-flight polls finish, then the node exits."""
