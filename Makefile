@@ -13,6 +13,11 @@ UV         := $(TOOLS)/bin/uv
 # what uv.lock says, never re-resolve (lock-check says when it is stale).
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Bytecode compiled at install, and ours before each run: where
+# PYTHONDONTWRITEBYTECODE is set nothing is cached at import, and every daemon
+# a test starts compiled its imports again (about 5 s a start instead of 2).
+export UV_COMPILE_BYTECODE := 1
+COMPILE := $(PY) -m compileall -q -j 0 src
 SYNC := $(UV) sync --frozen --python $(PYTHON)
 
 .PHONY: demo test lint typecheck check bench fuzz lock lock-check lock-outdated clean
@@ -33,9 +38,11 @@ $(VENV)/.installed-test: pyproject.toml uv.lock examples/seedwatch-hackernews/py
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
+	$(COMPILE)
 	$(PY) demo/run_demo.py
 
 test: $(VENV)/.installed-test
+	$(COMPILE)
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-test
