@@ -232,6 +232,17 @@ def test_bylines_nested_in_bylines_cost_no_quadratic_time() -> None:
     assert len(found) == len(items("phpbb", doc(html)))
 
 
+def test_a_page_link_repeated_150000_times_is_joined_once() -> None:
+    # The fuzzer's page: one "2" page link repeated ~190,000 times, each made
+    # absolute again (urljoin): 10-15 s of CPU.
+    html = fixture("forum/handmade/invision4_topic.html")
+    link = re.search(rb"<li class='ipsPagination_page'><a [^>]*>2</a></li>", html)
+    assert link is not None
+    many = html[: link.end()] + link.group(0) * 150_000 + html[link.end() :]
+    # items() runs parse, next_pages and live_pages, each within the fuzzer's bounds
+    assert items("invision", doc(many)) == items("invision", doc(html))
+
+
 def test_a_post_of_sixty_thousand_line_breaks_is_read_in_linear_time() -> None:
     # Finding each "<br><br>" pair by XPath (following-sibling::*[1]) listed every
     # following sibling of every <br>: 3 s for 20,000, quadratic beyond.

@@ -245,11 +245,16 @@ def same_site(page: Page, url: str) -> bool:
 def numbered_links(page: Page, anchors: list[HtmlElement]) -> dict[int, str]:
     """Page number -> absolute URL, from a page navigation's links labelled "2", "3"..."""
     links = {}
+    joined: dict[str | None, str | None] = {}  # a page may repeat one link 100,000 times
     for a in anchors:
-        label = text_of(a)
-        url = page.url(a.get("href"))
-        page_number = small_int(label)
-        if page_number is not None and url:
+        page_number = small_int(text_of(a))
+        if page_number is None:
+            continue
+        href = a.get("href")
+        if href not in joined:
+            joined[href] = page.url(href)
+        url = joined[href]
+        if url:
             links[page_number] = url
     return links
 
