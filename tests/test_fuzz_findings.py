@@ -243,6 +243,18 @@ def test_a_page_link_repeated_150000_times_is_joined_once() -> None:
     assert items("invision", doc(many)) == items("invision", doc(html))
 
 
+def test_a_login_wall_behind_100000_nested_forms_is_still_a_login_wall() -> None:
+    # The fuzzer's page: a pagination form nested ~200,000 deep; looking for a
+    # password field under any form ("//form//input") took 100-150 s of CPU.
+    html = fixture("forum/handmade/phpbb33_login_required.html")
+    at = html.index(b"<body")
+    nested = b'<form action="viewforum.php?f=2&amp;start=25" method="get">' * 100_000
+    document = doc(html[:at] + nested + html[at:])
+    assert items("phpbb", document) == []  # a ParseError, within the bounds
+    with pytest.raises(ParseError, match="this is a login page"):
+        list(registry().parsers["phpbb"].parse(document))
+
+
 def test_a_post_of_sixty_thousand_line_breaks_is_read_in_linear_time() -> None:
     # Finding each "<br><br>" pair by XPath (following-sibling::*[1]) listed every
     # following sibling of every <br>: 3 s for 20,000, quadratic beyond.

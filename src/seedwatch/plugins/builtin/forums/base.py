@@ -135,11 +135,18 @@ _APP_SIGNATURE = re.compile(r"\n+(?:Sent|Send|Posted) (?:from|via) [^\n]{1,80}$"
 _SMILIES = re.compile(r"smil|emoji|emoticon|inlineimg|reaction", re.I)
 
 
+_PASSWORD_FIELDS = 10
+
+
 def is_login_wall(page: Page) -> bool:
     """A page that asks for a password instead of showing what was asked for. Only
     meaningful for a page without posts or threads: a board's pages carry a guest
     login box too (SMF's "Please login or register" form on every page)."""
-    if not find(page.root, "//form//input[@type='password']"):
+    # Each password field's nearest form, not "//form//input": libxml2 merges
+    # the inputs under every form, and a page nesting forms 30,000 deep made
+    # that quadratic (150 s). A login page has one or two such fields.
+    fields = find(page.root, "//input[@type='password']")[:_PASSWORD_FIELDS]
+    if not any(next(f.iterancestors("form"), None) is not None for f in fields):
         return False
     return bool(
         _LOGIN_TITLE.search(page.title) or _LOGIN_TEXT.search(text_of(first(page.root, "//body")))
