@@ -196,12 +196,9 @@ def record_poll(
             "last_error": result.error,
             "last_error_category": result.error_category,
         }
-    if cursor is not None:
-        values |= {"etag": cursor.etag, "last_modified": cursor.last_modified, "mark": cursor.mark}
     if counts != state.error_counts:
         values["error_counts"] = json.dumps(counts, sort_keys=True)
-    if record is not None:
-        values |= _record_values(record)
+    values |= _saved_with_poll(cursor, record)
     upsert(conn, source_id, **values)
     # The written row, without reading it back: one statement less per poll.
     return state_from_row(SimpleNamespace(**(row | values)))
@@ -231,10 +228,7 @@ def _record_plain(
         "last_success": at,
         "consecutive_errors": 0,
     }
-    if cursor is not None:
-        values |= {"etag": cursor.etag, "last_modified": cursor.last_modified, "mark": cursor.mark}
-    if record is not None:
-        values |= _record_values(record)
+    values |= _saved_with_poll(cursor, record)
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     statement = insert(sources).values(id=source_id, items_accepted=result.accepted, **values)
     statement = statement.on_conflict_do_update(
@@ -243,6 +237,17 @@ def _record_plain(
         | {"items_accepted": sources.c.items_accepted + statement.excluded.items_accepted},
     )
     return state_from_row(conn.execute(statement.returning(*sources.c)).one())
+
+
+def _saved_with_poll(cursor: Cursor | None, record: PollRecord | None) -> dict[str, Any]:
+    """The columns a poll's cursor and record set (the record's last: its
+    ``consecutive_errors`` is decided)."""
+    values: dict[str, Any] = {}
+    if cursor is not None:
+        values |= {"etag": cursor.etag, "last_modified": cursor.last_modified, "mark": cursor.mark}
+    if record is not None:
+        values |= _record_values(record)
+    return values
 
 
 def _record_values(record: PollRecord) -> dict[str, Any]:
