@@ -17,6 +17,7 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
 from seedwatch.redact import RedactingFilter
 from seedwatch.terminal import printable
@@ -70,11 +71,30 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes each record to ``sys.stderr`` as it is when the record is logged.
+
+    A handler holding the stream it was made with keeps writing to it after
+    whoever swapped ``sys.stderr`` (a test runner, an embedding application)
+    has closed it: every later record would be lost to a logging error."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        """``StreamHandler`` assigns its stream; this handler always looks it up."""
+
+
 def setup(level: int = logging.INFO, fmt: str = "text") -> None:
     """``fmt``: ``text``, ``json``, or ``auto`` (JSON unless stderr is a terminal)."""
     if fmt == "auto":
         fmt = "text" if sys.stderr.isatty() else "json"
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
