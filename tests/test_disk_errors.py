@@ -178,6 +178,25 @@ def assert_complete(state_url: str, corpus: Path) -> None:
     assert sorted(rows) == sorted((name, "written") for name in guids)
 
 
+def stop(proc: subprocess.Popen[str], corpus: Path) -> str:
+    """The folder made writable again (for the clean-up too), the daemon
+    stopped as a service manager would: its stderr."""
+    corpus.chmod(0o755)
+    proc.send_signal(signal.SIGTERM)
+    return proc.communicate(timeout=30)[1]
+
+
+def assert_refused_then_complete(
+    proc: subprocess.Popen[str], err: str, corpus: Path, state_url: str
+) -> None:
+    """A daemon that met a read-only corpus folder said so in a line naming
+    it and the errno, exited cleanly, and left everything written."""
+    assert proc.returncode == 0, err
+    assert error_lines(err, f"corpus folder {corpus}", "[EACCES]"), err
+    assert "Traceback" not in err
+    assert_complete(state_url, corpus)
+
+
 def test_a_full_disk_for_the_corpus_keeps_the_items_pending_until_a_later_run(
     server: LocalServer, tmp_path: Path, pg_url: str
 ) -> None:
@@ -225,13 +244,8 @@ def test_a_cluster_node_writes_what_a_read_only_corpus_refused_without_polling_a
         assert wait_for(lambda: statuses() == ["written"] * 4), statuses()
         assert len(server.hits("/small.xml")) == len(server.hits("/large.xml")) == 1
     finally:
-        corpus.chmod(0o755)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
-    assert error_lines(err, f"corpus folder {corpus}", "[EACCES]"), err
-    assert "Traceback" not in err
-    assert_complete(pg_url, corpus)
+        err = stop(proc, corpus)
+    assert_refused_then_complete(proc, err, corpus, pg_url)
 
 
 def test_a_full_disk_under_a_sqlite_state_marks_nothing_it_did_not_write(
@@ -287,13 +301,8 @@ def test_a_read_only_corpus_folder_is_reported_and_written_once_it_is_writable(
         assert wait_for(lambda: all(s == "written" for _, s in item_rows(state_url)))
         assert wait_for(lambda: health().get("status") == "ok"), health()
     finally:
-        corpus.chmod(0o755)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
-    assert error_lines(err, f"corpus folder {corpus}", "[EACCES]"), err
-    assert "Traceback" not in err
-    assert_complete(state_url, corpus)
+        err = stop(proc, corpus)
+    assert_refused_then_complete(proc, err, corpus, state_url)
 
 
 @pytest.mark.parametrize("read_only", ["folder", "file"])
