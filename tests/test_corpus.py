@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from seedwatch import Document, ParseError, Parser, hookimpl
+from seedwatch import Document, ParseError, Parser, corpus, hookimpl
 from seedwatch.corpus import (
     BATCH_FILES,
     CorpusConflict,
@@ -78,7 +78,20 @@ def test_write_is_atomic_idempotent_and_never_replaces(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["000_aaaaaaaaaaaaaaaa.txt"]
 
 
-def test_batch_write_is_atomic_idempotent_and_never_replaces(tmp_path: Path) -> None:
+@pytest.fixture(params=["nameless", "named"])
+def temporary_files(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Batch writes with Linux's nameless (``O_TMPFILE``) files, and with the
+    named temporary files of systems and file systems without them."""
+    if request.param == "named":
+        monkeypatch.setattr(corpus, "_O_TMPFILE", None)
+    elif corpus._O_TMPFILE is None:
+        pytest.skip("no O_TMPFILE on this system")
+    return str(request.param)
+
+
+def test_batch_write_is_atomic_idempotent_and_never_replaces(
+    tmp_path: Path, temporary_files: str
+) -> None:
     names = [f"{n:03d}_{n:016x}.txt" for n in range(BATCH_FILES + 3)]  # two chunks
     write_batch(tmp_path, [(name, f"text {name}\n") for name in names])
     write_batch(tmp_path, [(names[0], f"text {names[0]}\n")])  # a retried write: fine

@@ -6,8 +6,8 @@ sequence number (zero-padded to at least 3 digits, never reused), the hex the
 first 64 bits of the item's fingerprint. A file is the item's text, preceded
 by default by a YAML front-matter block with fixed keys (``seedwatch: 1``
 marks our own files and the format version). Existing files are never
-modified: a write goes to a temporary file, is fsynced, and is linked into
-place only if the name is free. Several nodes may share one corpus folder
+modified: a write goes to a temporary (on Linux nameless) file, is fsynced,
+and is linked into place only if the name is free. Several nodes may share one corpus folder
 (NFS and the like: ``link`` is atomic there too): temporary names carry the
 host and process, and a node sweeps only what a dead writer left.
 """
@@ -15,6 +15,7 @@ host and process, and a node sweeps only what a dead writer left.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -316,51 +317,104 @@ def write_batch(folder: Path, files: Sequence[tuple[str, str]]) -> None:
     """Write each ``(name, content)`` as ``write_atomic`` does, making the lot
     durable with one flush instead of one ``fsync`` per file.
 
-    Every temporary file is written, then all are flushed to disk (``syncfs``
-    on Linux, else an ``fsync`` each), and only then linked into place, then
-    the folder is synced once: a name never points at content that is not
-    on disk, exactly as with ``write_atomic``, at a fraction of the cost
-    (one disk flush per batch: ~0.2 ms a file instead of ~2 ms).
+    Every file is written under no name or a temporary one, then all are
+    flushed to disk (``syncfs`` on Linux, else an ``fsync`` each), and only
+    then linked into place, then the folder is synced once: a name never
+    points at content that is not on disk, exactly as with ``write_atomic``,
+    at a fraction of the cost (one disk flush per batch: ~0.2 ms a file
+    instead of ~2 ms).
+
+    On Linux the files are ``O_TMPFILE`` ones: nameless until linked, so a
+    file costs one directory entry instead of three (a temporary name made,
+    the final one linked, the temporary one removed), and a killed writer
+    leaves nothing to sweep (the kernel frees them with its descriptors; after
+    a power loss, the file system's recovery does, as for any open unlinked
+    file). A file system without them (NFS, some FUSE ones) gets named
+    temporary files, as elsewhere.
     """
     for start in range(0, len(files), BATCH_FILES):
         _write_chunk(folder, files[start : start + BATCH_FILES])
 
 
+# ``open(folder, O_TMPFILE)``: Linux only; file systems without it refuse with
+# one of these (EISDIR from kernels that predate the flag).
+_O_TMPFILE: int | None = getattr(os, "O_TMPFILE", None)
+_NO_TMPFILE = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT)
+
+
+def _open_nameless(dir_fd: int) -> int | None:
+    """A new file in the folder ``dir_fd`` with no name yet, or ``None`` where
+    the system or the file system has no such files."""
+    if _O_TMPFILE is None:
+        return None
+    try:
+        return os.open(".", os.O_WRONLY | _O_TMPFILE, 0o644, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno in _NO_TMPFILE:
+            return None
+        raise
+
+
+def _exists(name: str, dir_fd: int) -> bool:
+    """``(folder / name).exists()``, relative to the open folder: no path built."""
+    try:
+        os.stat(name, dir_fd=dir_fd)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return True
+
+
 def _write_chunk(folder: Path, files: Sequence[tuple[str, str]]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path, bytes, int]] = []
+    # (temporary name or None for a nameless file, final name, content, fd)
+    staged: list[tuple[str | None, str, bytes, int]] = []
+    dir_fd = os.open(folder, os.O_RDONLY)
+    nameless = _O_TMPFILE is not None
     try:
         for name, content in files:
-            final = folder / name
             data = content.encode("utf-8")
-            if final.exists():
-                if final.read_bytes() == data:
+            if _exists(name, dir_fd):
+                if (folder / name).read_bytes() == data:
                     continue  # written before a crash, now retried
                 raise CorpusConflict(
-                    f"{final} exists with different content; corpus files are never modified"
+                    f"{folder / name} exists with different content; "
+                    "corpus files are never modified"
                 )
-            tmp = folder / f".{name}.{_HOST}_{os.getpid()}_{secrets.token_hex(4)}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            staged.append((tmp, final, data, fd))
+            fd = _open_nameless(dir_fd) if nameless else None
+            tmp = None
+            if fd is None:
+                nameless = False  # this folder has no nameless files: not asked again
+                tmp = f".{name}.{_HOST}_{os.getpid()}_{secrets.token_hex(4)}.tmp"
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644, dir_fd=dir_fd)
+            staged.append((tmp, name, data, fd))
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
         if not staged:
             return
-        make_durable(folder, [fd for _, _, _, fd in staged])
-        for tmp, final, data, _ in staged:
+        make_durable(folder, [fd for _, _, _, fd in staged], dir_fd=dir_fd)
+        for tmp, name, data, fd in staged:
             try:
-                os.link(tmp, final)  # fails if the name is taken: no clobbering
+                # Fails if the name is taken: no clobbering. A nameless file is
+                # linked through its /proc entry (``linkat`` following it).
+                if tmp is None:
+                    os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=dir_fd)
+                else:
+                    os.link(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
             except FileExistsError:
-                if final.read_bytes() != data:
-                    raise CorpusConflict(f"{final} appeared with different content") from None
-        sync_folder(folder)  # make the new directory entries durable
+                if (folder / name).read_bytes() != data:
+                    raise CorpusConflict(
+                        f"{folder / name} appeared with different content"
+                    ) from None
+        os.fsync(dir_fd)  # make the new directory entries durable
     finally:
         for tmp, _, _, fd in staged:
             with contextlib.suppress(OSError):
                 os.close(fd)
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+            if tmp is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp, dir_fd=dir_fd)
+        os.close(dir_fd)
 
 
 def write_atomic(folder: Path, name: str, content: str, *, sync_dir: bool = True) -> Path:
