@@ -67,6 +67,8 @@ def secret_params() -> frozenset[str]:
 
 def redact_url(url: str) -> str:
     """``url`` with its userinfo and secret query values replaced by ``***``."""
+    if "@" not in url and "?" not in url:
+        return url  # no userinfo, no query: nothing to hide (and no parse)
     try:
         parts = urlsplit(url)
     except ValueError:  # "Invalid IPv6 URL" and the like: hide what looks like userinfo

@@ -34,6 +34,12 @@ _KEY = re.compile("[a-z_]{1,40}")  # what our keys look like
 _STR_TAG = "tag:yaml.org,2002:str"
 _PLAIN_KEYS: set[str] = set()  # keys found to be emitted plain
 _RESOLVER = yaml.resolver.Resolver()
+# The first characters PyYAML's resolver has an implicit type for (a number, a
+# bool, a null, a date...); a value starting otherwise resolves as a string
+# without asking it (its ``resolve`` looks its rules up by first character;
+# a rule for any first character, ``None``, would make every value ask).
+_TYPED_FIRST: frozenset[str | None] = frozenset(_RESOLVER.yaml_implicit_resolvers)
+_ASK_ALWAYS = None in _TYPED_FIRST or bool(_RESOLVER.yaml_path_resolvers)
 
 
 def _scalar(value: str) -> str | None:
@@ -50,6 +56,8 @@ def _scalar(value: str) -> str | None:
         or value[-1] == ":"
         or " #" in value
     )
+    if plain and not _ASK_ALWAYS and value[0] not in _TYPED_FIRST:
+        return value
     resolve: Any = _RESOLVER.resolve  # untyped in types-PyYAML
     if plain and resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG:
         return value
