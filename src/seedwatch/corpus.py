@@ -56,7 +56,13 @@ _HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
 
 
 def file_name(seq: int, item_text: str) -> str:
-    return f"{seq:03d}_{fingerprint_hex(item_text)[:16]}.txt"
+    return name_for(seq, fingerprint_hex(item_text))
+
+
+def name_for(seq: int, fingerprint: str) -> str:
+    """``file_name`` of a text whose fingerprint (``text.fingerprint_hex``) is
+    known already: the state's candidates carry it."""
+    return f"{seq:03d}_{fingerprint[:16]}.txt"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, func, select, update
 
 from seedwatch.contracts import Accepted, Cursor, PollResult, Verdict
-from seedwatch.corpus import file_name
+from seedwatch.corpus import name_for
 from seedwatch.errors import ConfigError
 from seedwatch.models import Item
 from seedwatch.state import schema, source_state
@@ -284,7 +284,8 @@ class Store:
         if not waiting:
             return
         seqs = self.dialect.reserve_seqs(conn, len(waiting))
-        names = [file_name(seq, w.item.text) for seq, w in zip(seqs, waiting, strict=True)]
+        # The candidate's fingerprint is the text's (normalised and hashed once).
+        names = [name_for(seq, w.cand.fingerprint) for seq, w in zip(seqs, waiting, strict=True)]
         ids = self.dialect.reserve_item_ids(conn, len(waiting))
         insert_items(
             conn,
