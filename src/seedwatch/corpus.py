@@ -7,9 +7,10 @@ first 64 bits of the item's fingerprint. A file is the item's text, preceded
 by default by a YAML front-matter block with fixed keys (``seedwatch: 1``
 marks our own files and the format version). Existing files are never
 modified: a write goes to a temporary (on Linux nameless) file, is fsynced,
-and is linked into place only if the name is free. Several nodes may share one corpus folder
-(NFS and the like: ``link`` is atomic there too): temporary names carry the
-host and process, and a node sweeps only what a dead writer left.
+and is linked into place only if the name is free. Several nodes may share
+one corpus folder (NFS and the like: ``link`` is atomic there too):
+temporary names carry the host and process, and a node sweeps only what a
+dead writer left.
 """
 
 from __future__ import annotations
