@@ -31,6 +31,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def create_files(body: bytes, folder: Path, out: multiprocessing.Queue) -> None:
     doc = Document(url="http://127.0.0.1/f.xml", content=body, fetched=fetched)
     files = []
     for seq, item in enumerate(registry.parsers["rss"].parse(doc)):
-        text = render(clean_item(item)[0], fetched)
+        text = render(replace(clean_item(item)[0], source="big"), fetched)
         files.append((file_name(seq, item.text), text.encode()))
     folder.mkdir()
     start, cpu0 = time.perf_counter(), cpu()
