@@ -343,9 +343,10 @@ def write_batch(folder: Path, files: Sequence[tuple[str, str]]) -> None:
         _write_chunk(folder, files[start : start + BATCH_FILES])
 
 
-# ``open(folder, O_TMPFILE)``: Linux only; file systems without it refuse with
-# one of these (EISDIR from kernels that predate the flag).
-_O_TMPFILE: int | None = getattr(os, "O_TMPFILE", None)
+# ``open(folder, O_TMPFILE)``: Linux only, and such a file is linked through
+# /proc (a container may lack it); file systems without them refuse with one
+# of these (EISDIR from kernels that predate the flag).
+_O_TMPFILE: int | None = getattr(os, "O_TMPFILE", None) if Path("/proc/self/fd").is_dir() else None
 _NO_TMPFILE = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT)
 
 
