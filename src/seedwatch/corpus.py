@@ -414,6 +414,13 @@ def _write_chunk(folder: Path, files: Sequence[tuple[str, str]]) -> None:
                     raise CorpusConflict(
                         f"{folder / name} appeared with different content"
                     ) from None
+        nameless_fds = [fd for tmp, _, _, fd in staged if tmp is None]
+        if nameless_fds:
+            # A nameless file's inode went to disk with a link count of 0; the
+            # folder's fsync writes the folder alone, and an inode with no link
+            # on disk would be a deleted file after a power cut (ext4 without a
+            # journal): the links' inode updates are flushed too.
+            make_durable(folder, nameless_fds, dir_fd=dir_fd)
         os.fsync(dir_fd)  # make the new directory entries durable
     finally:
         for tmp, _, _, fd in staged:
