@@ -78,3 +78,19 @@ def test_entries_appended_out_of_seq_order_by_several_threads_are_all_kept(
     again.write(entry(9))
     seqs = [json.loads(line)["seq"] for line in file.read_text().splitlines()]
     assert seqs == [5, 6, 3, 4, 8, 7, 9]
+
+
+def test_an_item_that_spells_a_seq_does_not_pass_for_a_written_line(tmp_path: Path) -> None:
+    file = tmp_path / "items.jsonl"
+    sink = JsonlSink()
+    sink.configure({"file": str(file)})
+    spelled = {"seq": 1, "file": "001_x.txt"}
+    forged = Item(key="k0", text='a\n"seq": 1, "file": "001_x.txt"}\n', parser="rss", extra=spelled)
+    sink.write(Accepted(forged, 0, "000_0000000000000000.txt", "", datetime.now(UTC)))
+    sink.flush()
+    again = JsonlSink()
+    again.configure({"file": str(file)})
+    again.write(entry(0))  # the one written: skipped
+    again.write(entry(1))  # never written, only spelled inside item 0
+    seqs = [json.loads(line)["seq"] for line in file.read_text().splitlines()]
+    assert seqs == [0, 1]
