@@ -10,8 +10,13 @@ table and column set) and each column's own bind processor still converts
 the values (``UTCDateTime`` to naive UTC, SQLite's datetime text, booleans),
 so the rows stored are the ones SQLAlchemy would store; only the per-row
 bookkeeping is gone. The statement runs through ``exec_driver_sql``, in the
-caller's transaction, with SQLAlchemy's events and error wrapping; on
-PostgreSQL the rows go through one ``COPY`` on the same connection instead.
+caller's transaction, with SQLAlchemy's events and error wrapping. On
+PostgreSQL the rows go as one array a column to one ``INSERT ... SELECT
+FROM unnest(...)`` on the same connection's driver cursor instead: one
+statement on the server whatever the number of rows (psycopg's
+``executemany`` runs one a row), one round trip (a ``COPY`` takes two, and
+cannot be sent in a pipeline with other statements), its result not read,
+so that inside ``Dialect.pipeline`` a batch's inserts go out together.
 
 Not public: a helper of ``seedwatch.state``.
 """
@@ -33,6 +38,7 @@ class _Statement:
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]
     positional: bool  # the driver takes tuples (qmark), else dicts (pyformat)
     reorder: Callable[[Sequence[Any]], tuple[Any, ...]] | None  # caller's order to ``order``
+    unnest: str  # PostgreSQL: the insert from one array parameter a column ("" elsewhere)
 
 
 _CACHE: dict[tuple[str, str, str, tuple[str, ...]], _Statement] = {}
@@ -57,7 +63,15 @@ def _statement(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> _Statem
     if order != keys:
         positions = [keys.index(key) for key in order]
         reorder = lambda row: tuple(row[i] for i in positions)  # noqa: E731
-    made = _Statement(compiled.string, order, tuple(processors), compiled.positional, reorder)
+    unnest = ""
+    if dialect.name == "postgresql":
+        arrays = ", ".join(
+            f"%s::{table.c[key].type.compile(dialect=dialect)}[]" for key in order
+        )
+        unnest = f"INSERT INTO {table.name} ({', '.join(order)}) SELECT * FROM unnest({arrays})"
+    made = _Statement(
+        compiled.string, order, tuple(processors), compiled.positional, reorder, unnest
+    )
     _CACHE[cache_key] = made
     return made
 
@@ -66,7 +80,7 @@ def insert_rows(
     conn: Connection, table: Table, keys: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
     """Insert ``rows``, each the values of the columns ``keys`` of ``table`` in
-    that order, with one ``executemany`` in the caller's transaction."""
+    that order, with one statement in the caller's transaction."""
     if not rows:
         return
     plan = _statement(table, conn.dialect, tuple(keys))
@@ -78,15 +92,11 @@ def insert_rows(
                 if changed[index] is not None:
                     changed[index] = process(changed[index])
             values[number] = tuple(changed)
-    if conn.dialect.name == "postgresql":
-        # psycopg's executemany still runs one statement a row on the server
-        # (40% of recording an admit batch in a profiled cluster run); COPY is
-        # one, in the same transaction (the connection's own cursor).
+    if plan.unnest:
+        columns = [list(column) for column in zip(*values, strict=True)]
         cursor = conn.connection.cursor()
         try:
-            with cursor.copy(f"COPY {table.name} ({', '.join(plan.order)}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row(row)
+            cursor.execute(plan.unnest, columns)
         finally:
             cursor.close()
     elif plan.positional:

@@ -71,8 +71,14 @@ class Dialect(Protocol):
         reading is done on the driver's cursor of ``conn``, before its first
         transaction begins (so in it, on PostgreSQL)."""
 
+    def pipeline(self, conn: Connection) -> AbstractContextManager[object]:
+        """A block whose statements on the driver's cursor, results unread, go
+        to the server together (PostgreSQL: one round trip for a transaction's
+        locks and its first read, or for a batch's inserts); elsewhere nothing."""
+
     def begin_admission(self, conn: Connection, keys: Sequence[int]) -> None:
-        """Take an admit transaction's locks before it judges anything."""
+        """Take an admit transaction's locks before it judges anything (one
+        statement on the driver's cursor, its result not read)."""
 
     def reserve_seqs(self, conn: Connection, count: int) -> list[int]:
         """The next ``count`` corpus sequence numbers, ascending, in one statement,
@@ -81,6 +87,9 @@ class Dialect(Protocol):
     def reserve_item_ids(self, conn: Connection, count: int) -> list[int]:
         """``count`` new ``items.id`` values, inside the transaction that inserts
         them (rows are inserted with their ids: no ``RETURNING`` a row)."""
+
+    def reserve_records(self, conn: Connection, count: int) -> tuple[list[int], list[int]]:
+        """``reserve_seqs`` and ``reserve_item_ids`` for ``count`` accepted items."""
 
     def peek_seq(self, conn: Connection) -> int:
         """The number the next ``reserve_seqs`` would give first."""

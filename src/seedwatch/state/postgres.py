@@ -23,7 +23,8 @@ The lock table is shared memory (``max_locks_per_transaction`` times
 
 Corpus sequence numbers come from the ``corpus_seq`` sequence: never
 reused, not gapless (a rolled-back admit loses its numbers). Admits hold
-the shared advisory lock ``SEQ_LOCK``; moving the sequence past files found
+the shared advisory lock ``SEQ_LOCK`` (taken in the statement that takes
+their keys); moving the sequence past files found
 on disk holds it exclusively, so no number is handed out twice.
 """
 
@@ -33,10 +34,9 @@ import hashlib
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, text
-from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DisconnectionError
 
@@ -111,24 +111,36 @@ SEQ_LOCK = lock_key("seedwatch", "corpus_seq")
 MIGRATION_LOCK = lock_key("seedwatch", "migrations")
 
 
-def xact_lock(conn: Connection, keys: Sequence[int]) -> None:
-    """Take the transaction-scoped advisory locks ``keys``, in ascending order.
+# An admit's locks in one statement: ``SEQ_LOCK`` shared and its keys
+# exclusive, all in one ascending sweep (the volatile select list is evaluated
+# after the ORDER BY sort, PostgreSQL 9.6 and later).
+_ADMISSION_LOCKS = (
+    "SELECT CASE WHEN t.shared THEN pg_advisory_xact_lock_shared(t.k) "
+    "ELSE pg_advisory_xact_lock(t.k) END "
+    "FROM unnest(%s::bigint[], %s::boolean[]) AS t(k, shared) ORDER BY t.k"
+)
 
-    One statement: PostgreSQL (9.6 and later) evaluates a volatile select list
-    after the ORDER BY sort, so the locks are taken in key order.
+
+def admission_locks(conn: Connection, keys: Sequence[int]) -> None:
+    """Take an admit transaction's locks: ``SEQ_LOCK`` shared, ``keys`` exclusive.
+
+    One statement on the driver's cursor, its result not read: inside a
+    ``pipeline`` it goes to the server with the statements after it. Taking
+    ``SEQ_LOCK`` at its place in the sweep rather than first is as safe as
+    before: admits only ever share it (they never wait for one another on
+    it), and its one exclusive holder, ``ensure_seq_at_least``, holds no other
+    advisory lock, so it closes no cycle; among the exclusive keys the order
+    is ascending for every admit, as before. A key equal to ``SEQ_LOCK`` (a
+    64-bit hash collision) is taken exclusive, once.
     """
-    if not keys:
-        return
-    conn.execute(
-        text("SELECT pg_advisory_xact_lock(k) FROM unnest(:keys) AS t(k) ORDER BY k").bindparams(
-            bindparam("keys", type_=ARRAY(BIGINT))
-        ),
-        {"keys": sorted(set(keys))},
-    )
-
-
-def share_sequence(conn: Connection) -> None:
-    conn.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": SEQ_LOCK})
+    exclusive = sorted(set(keys))
+    shared = [] if SEQ_LOCK in exclusive else [SEQ_LOCK]
+    flags = [False] * len(exclusive) + [True] * len(shared)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(_ADMISSION_LOCKS, (exclusive + shared, flags))
+    finally:
+        cursor.close()
 
 
 def lock_migrations(conn: Connection) -> None:
@@ -154,7 +166,7 @@ def session_lock(engine: Engine, name: str) -> Iterator[None]:
 
 def next_seqs(conn: Connection, count: int) -> list[int]:
     """The next ``count`` corpus sequence numbers, ascending (another node's may
-    fall between them); the caller holds ``share_sequence``."""
+    fall between them); the caller holds ``SEQ_LOCK`` shared (``admission_locks``)."""
     rows = conn.execute(
         text(f"SELECT nextval('{SEQUENCE}') FROM generate_series(1, :n)"), {"n": count}
     ).scalars()
@@ -169,6 +181,18 @@ def next_item_ids(conn: Connection, count: int) -> list[int]:
         {"n": count},
     ).scalars()
     return sorted(int(value) for value in rows)
+
+
+def next_seqs_and_item_ids(conn: Connection, count: int) -> tuple[list[int], list[int]]:
+    """``next_seqs`` and ``next_item_ids`` in one statement (one round trip)."""
+    rows = conn.execute(
+        text(
+            f"SELECT nextval('{SEQUENCE}'), nextval(pg_get_serial_sequence('items', 'id')) "
+            "FROM generate_series(1, :n)"
+        ),
+        {"n": count},
+    ).all()
+    return sorted(int(seq) for seq, _id in rows), sorted(int(id_) for _seq, id_ in rows)
 
 
 def peek_seq(conn: Connection) -> int:
@@ -268,15 +292,28 @@ class PostgresDialect:
     ) -> Plan:
         return plan_admission(conn, entries, skip_known=skip_known)
 
+    def pipeline(self, conn: Connection) -> AbstractContextManager[object]:
+        """psycopg's pipeline mode on ``conn``'s driver connection: statements
+        whose results are not read are sent together, and the first read (or
+        the block's end) waits for all of them, one round trip. Only statements
+        on the driver's cursor belong inside (SQLAlchemy's ``execute`` reads
+        the cursor's description and row count, which a pipeline has not
+        received yet)."""
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        return cast(AbstractContextManager[object], driver.pipeline())
+
     def begin_admission(self, conn: Connection, keys: Sequence[int]) -> None:
-        share_sequence(conn)
-        xact_lock(conn, keys)
+        admission_locks(conn, keys)
 
     def reserve_seqs(self, conn: Connection, count: int) -> list[int]:
         return next_seqs(conn, count)
 
     def reserve_item_ids(self, conn: Connection, count: int) -> list[int]:
         return next_item_ids(conn, count)
+
+    def reserve_records(self, conn: Connection, count: int) -> tuple[list[int], list[int]]:
+        return next_seqs_and_item_ids(conn, count)
 
     def peek_seq(self, conn: Connection) -> int:
         return peek_seq(conn)

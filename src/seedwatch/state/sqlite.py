@@ -10,7 +10,7 @@ counter row reserved inside that transaction (gapless). Implements
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,10 @@ class SQLiteDialect:
     ) -> Plan:
         return [(list(entries), [])]  # BEGIN IMMEDIATE: one writer at a time
 
+    def pipeline(self, conn: Connection) -> AbstractContextManager[object]:
+        """Nothing: sqlite3 runs in the process, a statement has no round trip."""
+        return nullcontext()
+
     def begin_admission(self, conn: Connection, keys: Sequence[int]) -> None:
         """Nothing to lock: the transaction holds the database lock."""
 
@@ -99,6 +103,9 @@ class SQLiteDialect:
         top = conn.execute(select(func.max(items.c.id))).scalar()
         first = int(top or 0) + 1
         return list(range(first, first + count))
+
+    def reserve_records(self, conn: Connection, count: int) -> tuple[list[int], list[int]]:
+        return self.reserve_seqs(conn, count), self.reserve_item_ids(conn, count)
 
     def peek_seq(self, conn: Connection) -> int:
         value = conn.execute(select(counters.c.value).where(counters.c.name == CORPUS_SEQ)).scalar()

@@ -247,8 +247,12 @@ class Store:
     ) -> list[tuple[Verdict, Accepted | None]]:
         out: list[tuple[Verdict, Accepted | None]] = []
         rejected: list[str] = []
-        self.dialect.begin_admission(conn, keys)
-        screen = Prescreen(conn, [cand for _, _, cand in chunk], self.dedup, self.layers)
+        # The locks and the prescreen's read in one round trip (PostgreSQL):
+        # the read is sent after the locking statement, so it runs once the
+        # locks are held, as when the two were sent one after the other.
+        with self.dialect.pipeline(conn):
+            self.dialect.begin_admission(conn, keys)
+            screen = Prescreen(conn, [cand for _, _, cand in chunk], self.dedup, self.layers)
         # Accepted items are recorded together (a few statements for all of
         # them), and always before judge asks the state about a later item.
         waiting: list[Waiting] = []
@@ -283,10 +287,30 @@ class Store:
         record them with their index rows and corpus file rows."""
         if not waiting:
             return
-        seqs = self.dialect.reserve_seqs(conn, len(waiting))
+        seqs, ids = self.dialect.reserve_records(conn, len(waiting))
         # The candidate's fingerprint is the text's (normalised and hashed once).
         names = [name_for(seq, w.cand.fingerprint) for seq, w in zip(seqs, waiting, strict=True)]
-        ids = self.dialect.reserve_item_ids(conn, len(waiting))
+        # The inserts (items, dedup rows, corpus files) go to the server
+        # together (PostgreSQL): nothing in between reads the database.
+        with self.dialect.pipeline(conn):
+            self._insert(conn, waiting, seqs, ids, names, created)
+        for w, seq, name in zip(waiting, seqs, names, strict=True):
+            revision_of = w.verdict.revision_of
+            extra = {"revision_of": revision_of} if revision_of else {}
+            entry = Accepted(w.item, seq, name, w.rendered, w.fetched, extra)
+            out[w.index] = (w.verdict, entry)
+        waiting.clear()
+
+    def _insert(
+        self,
+        conn: Connection,
+        waiting: Sequence[Waiting],
+        seqs: Sequence[int],
+        ids: Sequence[int],
+        names: Sequence[str],
+        created: datetime,
+    ) -> None:
+        """The rows of the waiting items: statements on the driver's cursor only."""
         insert_items(
             conn,
             ids,
@@ -316,12 +340,6 @@ class Store:
                 for w, seq, name in zip(waiting, seqs, names, strict=True)
             ],
         )
-        for w, seq, name in zip(waiting, seqs, names, strict=True):
-            revision_of = w.verdict.revision_of
-            extra = {"revision_of": revision_of} if revision_of else {}
-            entry = Accepted(w.item, seq, name, w.rendered, w.fetched, extra)
-            out[w.index] = (w.verdict, entry)
-        waiting.clear()
 
     def mark_written(self, seqs: Iterable[int]) -> None:
         seqs = list(seqs)
