@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import procrastinate
+import psycopg
 import pytest
 from sqlalchemy import text
 
@@ -213,3 +214,32 @@ def test_jobs_of_a_node_without_heartbeat_are_retried(node: Node) -> None:
             text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}
         ).scalar()
     assert status == "todo"
+
+
+def test_the_workers_pool_replaces_a_connection_the_server_closed(node: Node) -> None:
+    # The workers' pool checks a connection before lending it only when it
+    # idled long or the server wrote to it: a backend ended by the server (a
+    # restart, pg_terminate_backend) in between two jobs must still be
+    # replaced, not lent to fetch the next job.
+    async def backend_pid() -> int:
+        connector = node.app.connector
+        assert isinstance(connector, procrastinate.PsycopgConnector)
+        async with connector.pool.connection() as conn:
+            row = await (await conn.execute("SELECT pg_backend_pid()")).fetchone()
+            assert row is not None
+            return int(row[0])
+
+    async def run() -> tuple[int, int]:
+        async with node.app.open_async():
+            first = await backend_pid()
+            with psycopg.connect(conninfo(node.config.state_url), autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", [first])
+                # the server ends it asynchronously: wait until it is gone
+                while admin.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE pid = %s", [first]
+                ).fetchone():
+                    await asyncio.sleep(0.05)
+            return first, await backend_pid()
+
+    first, second = asyncio.run(run())
+    assert second != first

@@ -35,13 +35,16 @@ import asyncio
 import contextlib
 import logging
 import random
+import select
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
 import procrastinate
 import psycopg
+import psycopg_pool
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from procrastinate import exceptions as pq_errors
@@ -114,6 +117,38 @@ async def _autocommit(conn: psycopg.AsyncConnection[Any]) -> None:
     (a function call), so no BEGIN and COMMIT around each: two round trips
     less for each job fetched and each job finished."""
     await conn.set_autocommit(True)
+
+
+# When each of the workers' connections went back to their pool.
+_IDLE_SINCE: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _returned(conn: psycopg.AsyncConnection[Any]) -> None:
+    _IDLE_SINCE[conn] = time.monotonic()
+
+
+async def _check_when_idle(conn: psycopg.AsyncConnection[Any]) -> None:
+    """The workers' pool checks a connection before lending it: with a query
+    (procrastinate's own check, at every checkout: two round trips of a
+    poll's, the job fetched and the job finished) only when the connection
+    sat idle for ``postgres.PING_AFTER`` seconds, as the state's engine does,
+    or when its socket has something to read. A server that closes a
+    connection (a restart, ``pg_terminate_backend``, an idle timeout) sends
+    an error and the end of the stream, so such a connection is still
+    checked, found dead and replaced, as before; a healthy idle connection
+    has nothing to read (a stray message only costs the query)."""
+    since = _IDLE_SINCE.get(conn)
+    idle = since is not None and time.monotonic() - since >= postgres.PING_AFTER
+    if idle or select.select([conn.fileno()], [], [], 0)[0]:
+        await psycopg_pool.AsyncConnectionPool.check_connection(conn)
+
+
+def _worker_pool(**kwargs: Any) -> psycopg_pool.AsyncConnectionPool:
+    """procrastinate's pool with the check above in place of its own."""
+    kwargs.update(check=_check_when_idle, reset=_returned)
+    return psycopg_pool.AsyncConnectionPool(**kwargs)
 
 
 # -- host slots ------------------------------------------------------------------
@@ -255,6 +290,7 @@ class Node:
                 min_size=1,
                 max_size=self.workers + 3,
                 configure=_autocommit,
+                pool_factory=_worker_pool,
             )
         )
         self.app.task(name=POLL_TASK, queue=self.settings.queue)(self.poll)

@@ -65,9 +65,7 @@ def _statement(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> _Statem
         reorder = lambda row: tuple(row[i] for i in positions)  # noqa: E731
     unnest = ""
     if dialect.name == "postgresql":
-        arrays = ", ".join(
-            f"%s::{table.c[key].type.compile(dialect=dialect)}[]" for key in order
-        )
+        arrays = ", ".join(f"%s::{table.c[key].type.compile(dialect=dialect)}[]" for key in order)
         unnest = f"INSERT INTO {table.name} ({', '.join(order)}) SELECT * FROM unnest({arrays})"
     made = _Statement(
         compiled.string, order, tuple(processors), compiled.positional, reorder, unnest
