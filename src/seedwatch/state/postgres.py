@@ -43,6 +43,7 @@ from sqlalchemy.exc import DisconnectionError
 from seedwatch.errors import ConfigError, StateError
 from seedwatch.extras import require
 from seedwatch.state.dedup import sql
+from seedwatch.state.dedup.features import with_signatures
 from seedwatch.state.dialect import Entry, Plan, parse_url
 from seedwatch.state.failures import where
 
@@ -248,6 +249,10 @@ def plan_admission(conn: Connection, entries: Sequence[Entry], *, skip_known: bo
     are already committed.
     """
     held = known(conn, [c for *_, c in entries]) if skip_known else set()
+    # The LSH band keys of the items to lock need their MinHash: computed for
+    # them all at once (``with_signatures``, as the prescreen does), not one
+    # item at a time through ``Candidate.bands``; the same values.
+    with_signatures(c for *_, c in entries if (c.item.key, c.fingerprint) not in held)
     plan: Plan = []
     chunk: list[Entry] = []
     keys: list[int] = []
