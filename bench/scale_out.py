@@ -18,8 +18,9 @@ Two times per run, and each one's ratio to the baseline:
 - ``polling``: from the start of the first poll to the end of the last, read
   from the state each run left (each source's last poll time, recorded as a
   poll ends, less its duration): the steady throughput, without the start-up
-  (about a second and a half of either process on a quiet machine, more
-  under load, so a large share of a run of some ten seconds).
+  (2 to 4 s of either process on a busy 2-core machine: a large share of a
+  run of 10 to 15 s, so the first time alone says more about start-up than
+  about polling).
 
 Prints seconds, polls/s, items/s and the ratio of each to the baseline.
 Needs the local PostgreSQL the tests use (tests/pg.py). The cluster's
