@@ -3,6 +3,7 @@ recorded with either compare alike. Texts are the seeds' and the fixture feeds'.
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +34,12 @@ def texts() -> list[str]:
         doc = Document(url=path.resolve().as_uri(), content=path.read_bytes(), fetched=fetched)
         out.extend(item.text for item in RssParser().parse(doc))
     out.append("one")  # a single word: one shingle
+    # Words in several scripts, next to symbols, marks and digits that are or
+    # are not word characters (the words are found in the text's bytes unless
+    # it holds a character outside ASCII that is not one).
+    out.append("Ça coûte 12,50 € à Zürich; naïve 日本語のテキスト über_straße ² ½ Ⅻ x")
+    out.append("Ça coûte 12,50 à Zürich; naïve 日本語のテキスト über_straße ı ǅ ٣ and more")
+    out.append("emoji 😀 between words, e\u0301 a combining mark, and a\u00a0no-break space")
     return out
 
 
@@ -68,3 +75,14 @@ def test_signatures_of_a_batch_are_each_texts_own(monkeypatch: pytest.MonkeyPatc
         if single is not None:
             assert ours is not None and ours.dtype == np.uint32
             assert np.array_equal(ours, single)
+
+
+def test_shingles_of_any_text_are_datasketchs_shingles() -> None:
+    """The shingles hashed (found in the text's bytes when they can be) are the
+    set ``shingles`` gives, for texts mixing scripts, symbols and separators."""
+    alphabet = [*"ab XY_09 ,.;-'\t\n\x0b\x1c\x7f", "é", "ß", "日", "€", "😀", "\u0301", "ı", "٣"]
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        for size in (1, 3, 5):
+            assert set(features._gram_bytes(text, size)) == shingles(text, size), text

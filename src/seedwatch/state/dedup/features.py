@@ -118,6 +118,37 @@ def shingles(normalized: str, size: int) -> set[bytes]:
     return {gram.encode() for gram in _grams(normalized, size)}
 
 
+def _gram_bytes(normalized: str, size: int) -> list[bytes]:
+    """``shingles`` as a list, a repeated shingle kept: a minimum taken over a
+    shingle twice is the same minimum, and hashing the few repeats costs less
+    than building a set of every shingle. The shingles are joined by C-level
+    ``map`` and ``zip`` (which reuses its tuple), no bytecode per shingle."""
+    words = _words(normalized)
+    if len(words) <= size:
+        return [b" ".join(words)] if words else []
+    return list(map(b" ".join, zip(*(words[k:] for k in range(size)), strict=False)))
+
+
+def _words(normalized: str) -> list[bytes]:
+    """``_WORD``'s words of a text, UTF-8 encoded. Unless the text holds a
+    character outside ASCII that is not a word character, they are its UTF-8
+    bytes split at every ASCII byte ``\\w`` does not match (every byte of a
+    multi-byte character is then part of a word): no regex match, no
+    string, no encoding a word."""
+    if not normalized.isascii() and _ODD.search(normalized):
+        return [word.encode() for word in _WORD.findall(normalized)]
+    return normalized.encode().translate(_NOT_WORD_TO_SPACE).split()
+
+
+# A character outside ASCII that is not a word character (a symbol, an emoji).
+_ODD = re.compile(r"[^\w\x00-\x7f]")
+# Each byte to itself if it can be part of a word (an ASCII word character or
+# any byte of a multi-byte character), else to a space.
+_NOT_WORD_TO_SPACE = bytes(
+    code if code >= 0x80 or chr(code).isalnum() or chr(code) == "_" else 0x20 for code in range(256)
+)
+
+
 def signature(normalized: str, layout: Layout) -> Signature | None:
     """The MinHash of a normalised text's shingles; ``None`` for a text without words."""
     return signatures([normalized], layout)[0]
@@ -129,64 +160,88 @@ _MATRIX_COLUMNS = 1 << 14
 
 
 def signatures(texts: Sequence[str], layout: Layout) -> list[Signature | None]:
-    """``signature`` of each normalised text, computed together: all the texts'
-    shingles in one matrix of ``num_perm`` rows, each text's minima taken by
-    one ``reduceat`` along the rows (contiguous), not a dozen numpy calls a text
-    (~45 us a text less for 200 texts of the benchmark corpus); the same values."""
+    """``signature`` of each normalised text, computed together: every shingle
+    of the batch hashed in one pass (``_sha1_32``), then permuted in matrices of
+    ``num_perm`` rows, each text's minima taken by one ``reduceat`` along the
+    rows (contiguous), not a dozen numpy calls a text; the same values."""
     perms = Permutations.of(layout.num_perm)
     a, b = perms.a.reshape(-1, 1), perms.b.reshape(-1, 1)
     out: list[Signature | None] = [None] * len(texts)
-    todo = [
-        (index, [gram.encode() for gram in grams])
-        for index, text in enumerate(texts)
-        if (grams := _grams(text, layout.shingle))
-    ]
-    start = 0
-    while start < len(todo):
-        end, columns = start + 1, len(todo[start][1])
-        while end < len(todo) and columns + len(todo[end][1]) <= _MATRIX_COLUMNS:
-            columns += len(todo[end][1])
+    found: list[int] = []  # the texts with words
+    counts: list[int] = []  # their shingles
+    grams: list[bytes] = []
+    for index, text in enumerate(texts):
+        if mine := _gram_bytes(text, layout.shingle):
+            found.append(index)
+            counts.append(len(mine))
+            grams += mine
+    if not grams:
+        return out
+    mixed = _fmix32(_sha1_32(grams))
+    start = column = 0
+    while start < len(found):
+        end, columns = start + 1, counts[start]
+        while end < len(found) and columns + counts[end] <= _MATRIX_COLUMNS:
+            columns += counts[end]
             end += 1
-        group = todo[start:end]
-        matrix = _fmix32(_sha1_32([gram for _, grams in group for gram in grams])) * a
+        matrix = mixed[column : column + columns] * a
         matrix += b
-        firsts = list(accumulate((len(grams) for _, grams in group[:-1]), initial=0))
+        firsts = list(accumulate(counts[start : end - 1], initial=0))
         minima = np.minimum.reduceat(matrix, firsts, axis=1).T.copy()
-        for (index, _), values in zip(group, minima, strict=True):
+        for index, values in zip(found[start:end], minima, strict=True):
             out[index] = values
-        start = end
+        start, column = end, column + columns
     return out
 
 
 def _sha1_32(grams: Iterable[bytes]) -> Signature:
     """Each shingle hashed as datasketch's ``sha1_hash32`` does (the first four
-    bytes of SHA-1, little-endian), numpy reading all the digests at once: one
-    call per shingle, no int built of each (hashing is most of the cost)."""
-    sha1 = hashlib.sha1
-    digests = b"".join([sha1(gram).digest()[:4] for gram in grams])
-    return np.frombuffer(digests, dtype="<u4").astype(np.uint32)
+    bytes of SHA-1, little-endian): one C-level ``map`` of SHA-1 over the
+    shingles (no bytecode, no int built of each), numpy taking the first four
+    bytes of each 20-byte digest at once."""
+    digests = b"".join(map(_DIGEST, map(hashlib.sha1, grams)))
+    rows = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 20)
+    return np.ascontiguousarray(rows[:, :4]).view("<u4").reshape(-1).astype(np.uint32)
+
+
+# The digest method of hashlib's SHA-1 objects, to ``map`` without a lambda.
+_DIGEST = type(hashlib.sha1()).digest
 
 
 def band_keys(sig: Signature, layout: Layout) -> list[tuple[int, int]]:
     """(band, bucket) for each LSH band; the bucket hashes the band's number with
-    its rows, so equal buckets mean an equal band."""
-    data = to_bytes(sig)
-    width = 4 * layout.rows  # bytes of one band's rows
-    blake2b = hashlib.blake2b
-    return [
-        (
-            band,
-            int.from_bytes(
-                blake2b(
-                    band.to_bytes(2, "big") + data[band * width : (band + 1) * width],
-                    digest_size=8,
-                ).digest(),
-                "big",
-                signed=True,
-            ),
-        )
-        for band in range(layout.bands)
-    ]
+    its rows, so equal buckets mean an equal band (BLAKE2b-64, big-endian, signed).
+    Each band's input is a row of one numpy array (its number, then its rows),
+    and the digests are read as integers by numpy at once."""
+    keyed = _band_inputs(layout)
+    keyed[:, 2:] = (
+        sig[: layout.bands * layout.rows].astype("<u4").view(np.uint8).reshape(layout.bands, -1)
+    )
+    data = keyed.tobytes()
+    width = keyed.shape[1]
+    digests = b"".join(
+        [_blake2b_64(data[start : start + width]) for start in range(0, len(data), width)]
+    )
+    return list(enumerate(np.frombuffer(digests, dtype=">i8").tolist()))
+
+
+def _blake2b_64(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=8).digest()
+
+
+@lru_cache(maxsize=8)
+def _band_prefixes(bands: int) -> npt.NDArray[np.uint8]:
+    """Each band's number, two bytes big-endian, one row a band."""
+    return np.frombuffer(
+        b"".join(band.to_bytes(2, "big") for band in range(bands)), dtype=np.uint8
+    ).reshape(bands, 2)
+
+
+def _band_inputs(layout: Layout) -> npt.NDArray[np.uint8]:
+    """A fresh array of the bands' hash inputs, the band numbers filled in."""
+    keyed = np.empty((layout.bands, 2 + 4 * layout.rows), dtype=np.uint8)
+    keyed[:, :2] = _band_prefixes(layout.bands)
+    return keyed
 
 
 def to_bytes(sig: Signature) -> bytes:
