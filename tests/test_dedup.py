@@ -8,6 +8,7 @@ line; seed 004 separates them by blank lines under a title and a byline).
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,12 +24,12 @@ from seedwatch.daemon.config import from_dict
 from seedwatch.errors import ConfigError
 from seedwatch.models import Item, Source
 from seedwatch.state.dedup import DedupSettings, rejection_counts
-from seedwatch.state.dedup.features import Candidate, Layout
+from seedwatch.state.dedup.features import Candidate, Layout, unit_key, units
 from seedwatch.state.dedup.layers import COMMON_UNIT
 from seedwatch.state.explain import explain
 from seedwatch.state.schema import dedup_bands, dedup_items, dedup_units, items
 from seedwatch.state.store import MIGRATIONS, Store
-from seedwatch.text import fingerprint, fingerprint_hex, paragraphs
+from seedwatch.text import fingerprint, fingerprint_hex, normalize, paragraphs
 
 SEEDS = Path(__file__).parent / "data" / "seeds"
 SEED000 = (SEEDS / "000_3a0e45d0b25c4292.txt").read_text(encoding="utf-8").split("\n")
@@ -384,3 +385,32 @@ def test_editing_one_long_paragraph_of_a_long_article_is_still_a_duplicate(store
     paras[edited] = " ".join(words)
     verdict = store.judge(make("b", "\n\n".join(paras)))
     assert not verdict.accepted and verdict.matched == ("a",), verdict
+
+
+def test_units_are_each_paragraph_and_line_normalised_alone() -> None:
+    """A paragraph of several lines is keyed as its whole text normalised, and
+    each line as its own, whatever the characters at the line breaks
+    (combining marks, compatibility forms, spaces NFKC makes, typographic
+    punctuation); words are the normalised text's words."""
+    rng = random.Random(11)
+    alphabet = [*"ab cd\n\n\n \t,.", "é", "\u0301", "ﬁ", "Ⅻ", "\u2028", "\u3000", "\u00a0"]
+    alphabet += ["\u200b", "\r", "ǅ", "ẞ", "\u2019", "\u2014"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        expected = []
+        for index, para in enumerate(paragraphs(text)):
+            norm = normalize(para)
+            if len(norm.split()) < 2:
+                continue
+            expected.append((unit_key(norm), index, len(norm), len(norm.split()), True))
+            lines = [line for line in para.split("\n") if line.strip()]
+            if len(lines) < 2:
+                continue
+            for line in lines:
+                norm_line = normalize(line)
+                if len(norm_line.split()) >= 2:
+                    expected.append(
+                        (unit_key(norm_line), index, len(norm_line), len(norm_line.split()), False)
+                    )
+        found = [(u.key, u.para, u.chars, u.words, u.whole) for u in units(text, 2)]
+        assert found == expected, text

@@ -281,20 +281,31 @@ class Unit:
 
 
 def units(text: str, min_words: int) -> list[Unit]:
-    """The containment units of a text, in order (repeats kept)."""
+    """The containment units of a text, in order (repeats kept).
+
+    A paragraph of several lines is normalised line by line, its own
+    normalisation being its lines' joined by spaces: normalising is
+    per character once NFKC has run, and NFKC of text split at a line
+    break is NFKC of each piece (a line break composes with nothing).
+    A normalised text's words are its spaces plus one."""
     out = []
     for index, para in enumerate(paragraphs(text)):
-        norm = normalize(para)
-        words = len(norm.split())
+        if "\n" not in para:
+            norm = normalize(para)
+            words = norm.count(" ") + 1 if norm else 0
+            if words >= min_words:
+                out.append(Unit(unit_key(norm), index, len(norm), words, True))
+            continue
+        lines = [normalize(line) for line in para.split("\n") if line.strip()]
+        norm = " ".join([line for line in lines if line])
+        words = norm.count(" ") + 1 if norm else 0
         if words < min_words:
             continue
         out.append(Unit(unit_key(norm), index, len(norm), words, True))
-        lines = [line for line in para.split("\n") if line.strip()]
         if len(lines) < 2:
             continue
-        for line in lines:
-            norm_line = normalize(line)
-            line_words = len(norm_line.split())
+        for norm_line in lines:
+            line_words = norm_line.count(" ") + 1 if norm_line else 0
             if line_words >= min_words:
                 out.append(Unit(unit_key(norm_line), index, len(norm_line), line_words, False))
     return out
