@@ -130,18 +130,19 @@ def _gram_bytes(normalized: str, size: int) -> list[bytes]:
 
 
 def _words(normalized: str) -> list[bytes]:
-    """``_WORD``'s words of a text, UTF-8 encoded. Unless the text holds a
-    character outside ASCII that is not a word character, they are its UTF-8
-    bytes split at every ASCII byte ``\\w`` does not match (every byte of a
-    multi-byte character is then part of a word): no regex match, no
-    string, no encoding a word."""
-    if not normalized.isascii() and _ODD.search(normalized):
-        return [word.encode() for word in _WORD.findall(normalized)]
+    """``_WORD``'s words of a text, UTF-8 encoded: its UTF-8 bytes split at
+    every ASCII byte ``\\w`` does not match (every byte of a multi-byte
+    character is then part of a word), once any character outside ASCII that
+    is not a word character is made a space (it separates words either way).
+    No regex match, no string, no encoding a word."""
+    if not normalized.isascii():
+        normalized = _ODD.sub(" ", normalized)
     return normalized.encode().translate(_NOT_WORD_TO_SPACE).split()
 
 
-# A character outside ASCII that is not a word character (a symbol, an emoji).
-_ODD = re.compile(r"[^\w\x00-\x7f]")
+# A character outside ASCII that is not a word character (a symbol, an
+# emoji, a lone surrogate).
+_ODD = re.compile(r"[^\w\x00-\x7f]+")
 # Each byte to itself if it can be part of a word (an ASCII word character or
 # any byte of a multi-byte character), else to a space.
 _NOT_WORD_TO_SPACE = bytes(
