@@ -24,7 +24,14 @@ from seedwatch.daemon.config import from_dict
 from seedwatch.errors import ConfigError
 from seedwatch.models import Item, Source
 from seedwatch.state.dedup import DedupSettings, rejection_counts
-from seedwatch.state.dedup.features import Candidate, Layout, unit_key, units
+from seedwatch.state.dedup.features import (
+    Candidate,
+    Layout,
+    normalized_paragraphs,
+    normalized_text,
+    unit_key,
+    units,
+)
 from seedwatch.state.dedup.layers import COMMON_UNIT
 from seedwatch.state.explain import explain
 from seedwatch.state.schema import dedup_bands, dedup_items, dedup_units, items
@@ -414,3 +421,17 @@ def test_units_are_each_paragraph_and_line_normalised_alone() -> None:
                     )
         found = [(u.key, u.para, u.chars, u.words, u.whole) for u in units(text, 2)]
         assert found == expected, text
+
+
+def test_a_text_normalised_by_paragraphs_is_the_text_normalised() -> None:
+    """What a candidate fingerprints and shingles (its paragraphs normalised one
+    by one, then joined) is ``normalize`` of its text, whatever sits at the
+    paragraph and line breaks (composing marks and jamo, compatibility forms,
+    spaces NFKC makes, separators ``str.split`` knows)."""
+    rng = random.Random(13)
+    alphabet = [*"ab cd\n\n\n \t\r,.", "é", "\u0301", "\u0327", "ﬁ", "Ⅻ", "\u2028", "\u2029"]
+    alphabet += ["\u3000", "\u00a0", "\u200b", "ǅ", "ẞ", "ß", "\u2019", "\u2014", "\u2026"]
+    alphabet += ["\x1c", "\x85", "\u1680", "\u202f", "ｆ", "①", "\u0345", "\u1100", "\u1161"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 50)))
+        assert normalized_text(normalized_paragraphs(text)) == normalize(text), text

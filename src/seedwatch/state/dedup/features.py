@@ -281,24 +281,44 @@ class Unit:
     whole: bool
 
 
-def units(text: str, min_words: int) -> list[Unit]:
-    """The containment units of a text, in order (repeats kept).
+# A paragraph normalised, and its lines normalised when it has several.
+Paragraph = tuple[str, list[str]]
+
+
+def normalized_paragraphs(text: str) -> list[Paragraph]:
+    """Each paragraph of a text normalised, with its lines when it has several.
 
     A paragraph of several lines is normalised line by line, its own
-    normalisation being its lines' joined by spaces: normalising is
-    per character once NFKC has run, and NFKC of text split at a line
-    break is NFKC of each piece (a line break composes with nothing).
-    A normalised text's words are its spaces plus one."""
-    out = []
-    for index, para in enumerate(paragraphs(text)):
+    normalisation being its lines' joined by spaces: normalising is per
+    character once NFKC has run, and NFKC of text split at a line break is
+    NFKC of each piece (a line break composes with nothing). For the same
+    reason the text's own normalisation is its paragraphs' joined by spaces
+    (``normalized_text``): every character is normalised once."""
+    out: list[Paragraph] = []
+    for para in paragraphs(text):
         if "\n" not in para:
-            norm = normalize(para)
-            words = norm.count(" ") + 1 if norm else 0
-            if words >= min_words:
-                out.append(Unit(unit_key(norm), index, len(norm), words, True))
-            continue
-        lines = [normalize(line) for line in para.split("\n") if line.strip()]
-        norm = " ".join([line for line in lines if line])
+            out.append((normalize(para), []))
+        else:
+            lines = [normalize(line) for line in para.split("\n") if line.strip()]
+            out.append((" ".join([line for line in lines if line]), lines))
+    return out
+
+
+def normalized_text(paras: Sequence[Paragraph]) -> str:
+    """``normalize`` of the text whose ``normalized_paragraphs`` these are."""
+    return " ".join([norm for norm, _lines in paras if norm])
+
+
+def units(text: str, min_words: int) -> list[Unit]:
+    """The containment units of a text, in order (repeats kept)."""
+    return units_of(normalized_paragraphs(text), min_words)
+
+
+def units_of(paras: Sequence[Paragraph], min_words: int) -> list[Unit]:
+    """``units`` of a text given its ``normalized_paragraphs``. A normalised
+    text's words are its spaces plus one."""
+    out = []
+    for index, (norm, lines) in enumerate(paras):
         words = norm.count(" ") + 1 if norm else 0
         if words < min_words:
             continue
@@ -334,7 +354,9 @@ class Candidate:
         self.item = item
         self.layout = layout
         self.paragraph_min_words = paragraph_min_words
-        self.normalized = normalize(item.text)
+        # Normalised paragraph by paragraph once, for the units and the text.
+        self.paragraphs = normalized_paragraphs(item.text)
+        self.normalized = normalized_text(self.paragraphs)
         self.fingerprint = digest(self.normalized).hex()
         self.canonical_url = canonical_url(item.url)
         self.words = word_count(item.text)
@@ -343,7 +365,7 @@ class Candidate:
 
     @cached_property
     def units(self) -> list[Unit]:
-        return units(self.item.text, self.paragraph_min_words)
+        return units_of(self.paragraphs, self.paragraph_min_words)
 
     @cached_property
     def signature(self) -> Signature | None:
