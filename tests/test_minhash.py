@@ -3,6 +3,7 @@ recorded with either compare alike. Texts are the seeds' and the fixture feeds'.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,3 +88,31 @@ def test_shingles_of_any_text_are_datasketchs_shingles() -> None:
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         for size in (1, 3, 5):
             assert set(features._gram_bytes(text, size)) == shingles(text, size), text
+
+
+def test_band_buckets_of_a_batch_hash_each_bands_number_and_rows() -> None:
+    """Each bucket is BLAKE2b-64 (big-endian, signed) of the band's number (two
+    bytes, big-endian) and its rows (little-endian), computed together for a batch."""
+    layout = Layout.choose(128, 5, 0.8, None)
+    sigs = [sig for sig in signatures([normalize(t) for t in texts()], layout) if sig is not None]
+    width = 4 * layout.rows
+    expected = [
+        [
+            (
+                band,
+                int.from_bytes(
+                    hashlib.blake2b(
+                        band.to_bytes(2, "big")
+                        + sig.astype("<u4").tobytes()[band * width : (band + 1) * width],
+                        digest_size=8,
+                    ).digest(),
+                    "big",
+                    signed=True,
+                ),
+            )
+            for band in range(layout.bands)
+        ]
+        for sig in sigs
+    ]
+    assert features.bands_of(sigs, layout) == expected
+    assert [features.band_keys(sig, layout) for sig in sigs] == expected

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
@@ -211,23 +211,31 @@ _DIGEST = type(hashlib.sha1()).digest
 
 def band_keys(sig: Signature, layout: Layout) -> list[tuple[int, int]]:
     """(band, bucket) for each LSH band; the bucket hashes the band's number with
-    its rows, so equal buckets mean an equal band (BLAKE2b-64, big-endian, signed).
-    Each band's input is a row of one numpy array (its number, then its rows),
-    and the digests are read as integers by numpy at once."""
-    keyed = _band_inputs(layout)
-    keyed[:, 2:] = (
-        sig[: layout.bands * layout.rows].astype("<u4").view(np.uint8).reshape(layout.bands, -1)
-    )
+    its rows, so equal buckets mean an equal band (BLAKE2b-64, big-endian, signed)."""
+    return bands_of([sig], layout)[0]
+
+
+def bands_of(sigs: Sequence[Signature], layout: Layout) -> list[list[tuple[int, int]]]:
+    """``band_keys`` of each signature, computed together: every band's input a
+    row of one numpy array (its number, then its rows), hashed by a C-level
+    ``map`` (no bytecode per band), the digests read as integers by numpy."""
+    if not sigs:
+        return []
+    width = 2 + 4 * layout.rows
+    keyed = np.empty((len(sigs), layout.bands, width), dtype=np.uint8)
+    keyed[:, :, :2] = _band_prefixes(layout.bands)
+    rows = np.stack(sigs)[:, : layout.bands * layout.rows].astype("<u4")
+    keyed[:, :, 2:] = rows.view(np.uint8).reshape(len(sigs), layout.bands, -1)
     data = keyed.tobytes()
-    width = keyed.shape[1]
-    digests = b"".join(
-        [_blake2b_64(data[start : start + width]) for start in range(0, len(data), width)]
-    )
-    return list(enumerate(np.frombuffer(digests, dtype=">i8").tolist()))
+    starts = range(0, len(data), width)
+    pieces = map(data.__getitem__, map(slice, starts, range(width, len(data) + 1, width)))
+    digests = b"".join(map(_BLAKE2B_DIGEST, map(_blake2b_64, pieces)))
+    buckets = np.frombuffer(digests, dtype=">i8").reshape(len(sigs), layout.bands).tolist()
+    return [list(enumerate(row)) for row in buckets]
 
 
-def _blake2b_64(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=8).digest()
+_blake2b_64 = partial(hashlib.blake2b, digest_size=8)
+_BLAKE2B_DIGEST = hashlib.blake2b.digest
 
 
 @lru_cache(maxsize=8)
@@ -236,13 +244,6 @@ def _band_prefixes(bands: int) -> npt.NDArray[np.uint8]:
     return np.frombuffer(
         b"".join(band.to_bytes(2, "big") for band in range(bands)), dtype=np.uint8
     ).reshape(bands, 2)
-
-
-def _band_inputs(layout: Layout) -> npt.NDArray[np.uint8]:
-    """A fresh array of the bands' hash inputs, the band numbers filled in."""
-    keyed = np.empty((layout.bands, 2 + 4 * layout.rows), dtype=np.uint8)
-    keyed[:, :2] = _band_prefixes(layout.bands)
-    return keyed
 
 
 def to_bytes(sig: Signature) -> bytes:
@@ -390,8 +391,9 @@ class Candidate:
 
 
 def with_signatures(cands: Iterable[Candidate]) -> None:
-    """Compute the MinHash of each candidate that has none yet, all together
-    (``signatures``): for a batch whose every signature is needed."""
+    """Compute the MinHash of each candidate that has none yet, and its LSH
+    bands, all together (``signatures``, ``bands_of``): for a batch whose every
+    signature and bands are needed."""
     todo: dict[Layout, list[Candidate]] = {}
     for cand in cands:
         if "signature" not in vars(cand):
@@ -400,3 +402,7 @@ def with_signatures(cands: Iterable[Candidate]) -> None:
         found = signatures([cand.normalized for cand in group], layout)
         for cand, sig in zip(group, found, strict=True):
             vars(cand)["signature"] = sig  # what the cached property would hold
+        signed = [cand for cand in group if cand.signature is not None]
+        bands = bands_of([cand.signature for cand in signed if cand.signature is not None], layout)
+        for cand, keys in zip(signed, bands, strict=True):
+            vars(cand)["bands"] = keys
