@@ -27,6 +27,7 @@ from seedwatch.corpus import render
 from seedwatch.errors import ConfigError
 from seedwatch.models import Item
 from seedwatch.state import postgres
+from seedwatch.state.failures import is_state_failure
 from seedwatch.state.postgres import engine_url
 from seedwatch.state.schema import items
 from seedwatch.state.store import MIGRATIONS, Store
@@ -148,3 +149,20 @@ def test_a_connection_the_server_dropped_while_idle_is_replaced_before_use(
     second = backend_pid(store)
     assert second != first
     assert store.stats()["items_written"] == 0
+
+
+def test_a_connection_dropped_under_an_admit_is_a_state_failure_and_is_replaced(
+    store: Store,
+) -> None:
+    # The admit's first statements go to the driver's own cursor (no SQLAlchemy
+    # statement sees the dropped connection): still one state failure, and the
+    # pool must not hand the dead connection out again.
+    first = backend_pid(store)
+    with psycopg.connect(pg.ADMIN_URL, autocommit=True) as admin:  # a restart, for one
+        admin.execute("SELECT pg_terminate_backend(%s)", [first])
+    with pytest.raises(Exception) as failed:
+        store.admit([(Item(key="a", text=LONG, parser="t"), FETCHED)], rendered)
+    assert is_state_failure(failed.value), repr(failed.value)
+    ((verdict, entry),) = store.admit([(Item(key="a", text=LONG, parser="t"), FETCHED)], rendered)
+    assert verdict.accepted and entry is not None
+    assert backend_pid(store) != first

@@ -29,6 +29,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table, insert
 
+from seedwatch.state.failures import driver_cursor
+
 
 @dataclass(frozen=True, slots=True)
 class _Statement:
@@ -92,11 +94,8 @@ def insert_rows(
             values[number] = tuple(changed)
     if plan.unnest:
         columns = [_array(column) for column in zip(*values, strict=True)]
-        cursor = conn.connection.cursor()
-        try:
+        with driver_cursor(conn) as cursor:
             cursor.execute(plan.unnest, columns)
-        finally:
-            cursor.close()
     elif plan.positional:
         conn.exec_driver_sql(plan.sql, values)
     else:

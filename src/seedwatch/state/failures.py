@@ -3,15 +3,20 @@
 A full disk, a read-only file or folder, a file-size limit or a server that
 went away reach us as the driver's ``OperationalError``; ``state_error``
 turns one into a ``StateError`` (one line naming the database, SQLite's
-error name or PostgreSQL's SQLSTATE, and the remedy). Not a helper for
-plugins.
+error name or PostgreSQL's SQLSTATE, and the remedy). Statements run on
+the driver's own cursor (the hot path's reads, bulk inserts) fail the same
+way through ``driver_errors``. Not a helper for plugins.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -67,3 +72,38 @@ def state_error(url: str, exc: BaseException, then: str = "") -> StateError:
         advice = "check that the server runs, accepts writes and has disk space"
     message = f"{where(url)}: {reason} [{code or type(orig).__name__}]: {advice}"
     return StateError(message + (f"; {then}" if then else ""))
+
+
+@contextmanager
+def driver_errors(conn: Connection) -> Iterator[None]:
+    """Statements on ``conn``'s driver cursor fail as SQLAlchemy's own do.
+
+    SQLAlchemy wraps its statements' driver errors in its own classes (an
+    ``OperationalError`` for a server that went away: a state failure, one
+    line and a retry) and invalidates a connection the server dropped, so the
+    pool never hands it out again. Errors raised on the driver's cursor pass
+    SQLAlchemy by: without this, a PostgreSQL restart reached the poll as the
+    driver's own exception, and the dead connection went back to the pool.
+    """
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except dbapi_error as exc:
+        gone = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)
+        if gone:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            None, None, exc, dbapi_error, connection_invalidated=gone, dialect=conn.dialect
+        ) from exc
+
+
+@contextmanager
+def driver_cursor(conn: Connection) -> Iterator[Any]:
+    """The DB-API cursor of ``conn`` (same transaction), closed after the block,
+    its errors as SQLAlchemy's (``driver_errors``)."""
+    with driver_errors(conn):
+        cursor = conn.connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()

@@ -34,7 +34,7 @@ import hashlib
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL
@@ -45,7 +45,7 @@ from seedwatch.extras import require
 from seedwatch.state.dedup import sql
 from seedwatch.state.dedup.features import with_signatures
 from seedwatch.state.dialect import Entry, Plan, parse_url
-from seedwatch.state.failures import where
+from seedwatch.state.failures import driver_cursor, driver_errors, where
 
 if TYPE_CHECKING:
     from seedwatch.state.dedup.features import Candidate
@@ -137,11 +137,8 @@ def admission_locks(conn: Connection, keys: Sequence[int]) -> None:
     exclusive = sorted(set(keys))
     shared = [] if SEQ_LOCK in exclusive else [SEQ_LOCK]
     flags = [False] * len(exclusive) + [True] * len(shared)
-    cursor = conn.connection.cursor()
-    try:
+    with driver_cursor(conn) as cursor:
         cursor.execute(_ADMISSION_LOCKS, (exclusive + shared, flags))
-    finally:
-        cursor.close()
 
 
 def lock_migrations(conn: Connection) -> None:
@@ -269,6 +266,15 @@ def plan_admission(conn: Connection, entries: Sequence[Entry], *, skip_known: bo
     return plan
 
 
+@contextmanager
+def _pipeline(conn: Connection) -> Iterator[None]:
+    """``PostgresDialect.pipeline``: its end sends and waits, so it may fail too."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver_errors(conn), driver.pipeline():
+        yield
+
+
 class PostgresDialect:
     """A state several nodes share (see the module doc for the locking rule)."""
 
@@ -304,9 +310,7 @@ class PostgresDialect:
         on the driver's cursor belong inside (SQLAlchemy's ``execute`` reads
         the cursor's description and row count, which a pipeline has not
         received yet)."""
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        return cast(AbstractContextManager[object], driver.pipeline())
+        return _pipeline(conn)
 
     def begin_admission(self, conn: Connection, keys: Sequence[int]) -> None:
         admission_locks(conn, keys)

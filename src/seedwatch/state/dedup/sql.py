@@ -24,6 +24,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from seedwatch.state.failures import driver_cursor
+
 Row = tuple[Any, ...]
 # Values per list: well under SQLite's parameter limit (999 before 3.32).
 CHUNK = 500
@@ -42,13 +44,9 @@ def fetch(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[Row]:
     """The rows of ``sql`` (``?`` placeholders) run on ``conn``'s driver cursor."""
     if postgres(conn):
         sql = _psycopg(sql)
-    cursor = conn.connection.cursor()
-    try:
+    with driver_cursor(conn) as cursor:
         cursor.execute(sql, tuple(params))
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    return list(rows)
+        return list(cursor.fetchall())
 
 
 def among(conn: Connection, column: str, values: Sequence[Any], kind: str) -> tuple[str, list[Any]]:
