@@ -141,8 +141,16 @@ async def _check_when_idle(conn: psycopg.AsyncConnection[Any]) -> None:
     has nothing to read (a stray message only costs the query)."""
     since = _IDLE_SINCE.get(conn)
     idle = since is not None and time.monotonic() - since >= postgres.PING_AFTER
-    if idle or select.select([conn.fileno()], [], [], 0)[0]:
+    if idle or _readable(conn.fileno()):
         await psycopg_pool.AsyncConnectionPool.check_connection(conn)
+
+
+def _readable(fd: int) -> bool:
+    """Whether ``fd`` has something to read now (``poll``: ``select`` refuses
+    descriptors past 1023, which a daemon allowed many open files reaches)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _worker_pool(**kwargs: Any) -> psycopg_pool.AsyncConnectionPool:
