@@ -80,19 +80,16 @@ class Dialect(Protocol):
         """Take an admit transaction's locks before it judges anything (one
         statement on the driver's cursor, its result not read)."""
 
-    def reserve_seqs(self, conn: Connection, count: int) -> list[int]:
-        """The next ``count`` corpus sequence numbers, ascending, in one statement,
-        inside the admit transaction."""
-
     def reserve_item_ids(self, conn: Connection, count: int) -> list[int]:
         """``count`` new ``items.id`` values, inside the transaction that inserts
         them (rows are inserted with their ids: no ``RETURNING`` a row)."""
 
     def reserve_records(self, conn: Connection, count: int) -> tuple[list[int], list[int]]:
-        """``reserve_seqs`` and ``reserve_item_ids`` for ``count`` accepted items."""
+        """For ``count`` accepted items, inside the admit transaction: the next
+        ``count`` corpus sequence numbers, ascending, and ``reserve_item_ids``."""
 
     def peek_seq(self, conn: Connection) -> int:
-        """The number the next ``reserve_seqs`` would give first."""
+        """The sequence number the next ``reserve_records`` would give first."""
 
     def ensure_seq_at_least(self, conn: Connection, value: int) -> None:
-        """Make ``reserve_seqs`` hand out nothing below ``value``."""
+        """Make ``reserve_records`` hand out no sequence number below ``value``."""

@@ -162,15 +162,6 @@ def session_lock(engine: Engine, name: str) -> Iterator[None]:
 # -- the corpus sequence ----------------------------------------------------------
 
 
-def next_seqs(conn: Connection, count: int) -> list[int]:
-    """The next ``count`` corpus sequence numbers, ascending (another node's may
-    fall between them); the caller holds ``SEQ_LOCK`` shared (``admission_locks``)."""
-    rows = conn.execute(
-        text(f"SELECT nextval('{SEQUENCE}') FROM generate_series(1, :n)"), {"n": count}
-    ).scalars()
-    return sorted(int(value) for value in rows)
-
-
 def next_item_ids(conn: Connection, count: int) -> list[int]:
     """``count`` values of ``items.id``'s own sequence (what an insert without an
     id would take), ascending."""
@@ -182,7 +173,9 @@ def next_item_ids(conn: Connection, count: int) -> list[int]:
 
 
 def next_seqs_and_item_ids(conn: Connection, count: int) -> tuple[list[int], list[int]]:
-    """``next_seqs`` and ``next_item_ids`` in one statement (one round trip)."""
+    """The next ``count`` corpus sequence numbers, ascending (another node's may
+    fall between them), and ``next_item_ids``, in one statement (one round
+    trip); the caller holds ``SEQ_LOCK`` shared (``admission_locks``)."""
     rows = conn.execute(
         text(
             f"SELECT nextval('{SEQUENCE}'), nextval(pg_get_serial_sequence('items', 'id')) "
@@ -194,7 +187,7 @@ def next_seqs_and_item_ids(conn: Connection, count: int) -> tuple[list[int], lis
 
 
 def peek_seq(conn: Connection) -> int:
-    """The number the next ``next_seqs`` would give first."""
+    """The sequence number the next ``next_seqs_and_item_ids`` would give first."""
     row = conn.execute(text(f"SELECT last_value, is_called FROM {SEQUENCE}")).one()
     return int(row.last_value) + 1 if row.is_called else int(row.last_value)
 
@@ -314,9 +307,6 @@ class PostgresDialect:
 
     def begin_admission(self, conn: Connection, keys: Sequence[int]) -> None:
         admission_locks(conn, keys)
-
-    def reserve_seqs(self, conn: Connection, count: int) -> list[int]:
-        return next_seqs(conn, count)
 
     def reserve_item_ids(self, conn: Connection, count: int) -> list[int]:
         return next_item_ids(conn, count)

@@ -85,7 +85,7 @@ class SQLiteDialect:
     def begin_admission(self, conn: Connection, keys: Sequence[int]) -> None:
         """Nothing to lock: the transaction holds the database lock."""
 
-    def reserve_seqs(self, conn: Connection, count: int) -> list[int]:
+    def _reserve_seqs(self, conn: Connection, count: int) -> list[int]:
         row = conn.execute(
             update(counters)
             .where(counters.c.name == CORPUS_SEQ)
@@ -105,7 +105,7 @@ class SQLiteDialect:
         return list(range(first, first + count))
 
     def reserve_records(self, conn: Connection, count: int) -> tuple[list[int], list[int]]:
-        return self.reserve_seqs(conn, count), self.reserve_item_ids(conn, count)
+        return self._reserve_seqs(conn, count), self.reserve_item_ids(conn, count)
 
     def peek_seq(self, conn: Connection) -> int:
         value = conn.execute(select(counters.c.value).where(counters.c.name == CORPUS_SEQ)).scalar()
