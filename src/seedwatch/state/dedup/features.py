@@ -400,9 +400,11 @@ def with_signatures(cands: Iterable[Candidate]) -> None:
             todo.setdefault(cand.layout, []).append(cand)
     for layout, group in todo.items():
         found = signatures([cand.normalized for cand in group], layout)
+        signed: list[tuple[Candidate, Signature]] = []
         for cand, sig in zip(group, found, strict=True):
             vars(cand)["signature"] = sig  # what the cached property would hold
-        signed = [cand for cand in group if cand.signature is not None]
-        bands = bands_of([cand.signature for cand in signed if cand.signature is not None], layout)
-        for cand, keys in zip(signed, bands, strict=True):
+            if sig is not None:
+                signed.append((cand, sig))
+        bands = bands_of([sig for _cand, sig in signed], layout)
+        for (cand, _sig), keys in zip(signed, bands, strict=True):
             vars(cand)["bands"] = keys
